@@ -1,0 +1,156 @@
+package dev.shopmesh.mesh;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import sun.misc.Signal;
+
+/**
+ * {@code ./mesh up}: the whole mesh on this machine without Docker. An embedded PostgreSQL with
+ * one database and role per service, then every service as its own JVM, in the foreground until
+ * Ctrl-C (a second Ctrl-C kills instead of draining).
+ */
+public final class MeshMain {
+  private final MeshOptions options;
+  private final List<ServiceProcess> processes = new ArrayList<>();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private final AtomicInteger interrupts = new AtomicInteger();
+  private LocalPostgres postgres;
+
+  private MeshMain(MeshOptions options) {
+    this.options = options;
+  }
+
+  public static void main(String[] args) throws Exception {
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("io.zonky"))
+        .setLevel(ch.qos.logback.classic.Level.WARN);
+    MeshOptions options;
+    try {
+      options = MeshOptions.parse(args, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("mesh: " + e.getMessage());
+      System.err.println(MeshOptions.USAGE);
+      System.exit(2);
+      return;
+    }
+    new MeshMain(options).up();
+  }
+
+  private void up() throws Exception {
+    Path home = options.home();
+    Path runDir = home.resolve("run");
+    Files.createDirectories(runDir);
+    killLeftovers(runDir);
+    if (options.fresh()) {
+      Mesh.say("--fresh: deleting " + home.resolve("pgdata"));
+      deleteTree(home.resolve("pgdata"));
+    }
+    Signal.handle(new Signal("INT"), s -> onSignal());
+    Signal.handle(new Signal("TERM"), s -> onSignal());
+
+    Mesh.say("starting PostgreSQL on port " + options.pgPort() + " (data in " + home.resolve("pgdata") + ")");
+    postgres = LocalPostgres.start(home.resolve("pgdata"), options.pgPort());
+    List<MeshPlan.Replica> plan = MeshPlan.replicas(options);
+    for (MeshPlan.Database db : MeshPlan.databases()) {
+      postgres.ensureDatabase(db.name(), db.role(), db.password());
+    }
+
+    for (MeshPlan.Replica replica : plan) {
+      ServiceProcess p =
+          new ServiceProcess(
+              replica.name(), replica.command(), replica.env(), replica.grpcPort(), runDir);
+      processes.add(p);
+      p.start();
+    }
+    boolean allServing = true;
+    for (ServiceProcess p : processes) {
+      if (!p.awaitServing(Duration.ofSeconds(60))) {
+        Mesh.say(p.name() + " is not SERVING after 60s; see its output above");
+        allServing = false;
+      }
+    }
+    printTable(plan, allServing);
+    stopped.await();
+    System.exit(0);
+  }
+
+  private void onSignal() {
+    if (interrupts.incrementAndGet() == 1) {
+      Thread.ofPlatform().name("mesh-stop").start(this::stopGracefully);
+    } else {
+      Mesh.say("second interrupt: killing everything now");
+      processes.forEach(ServiceProcess::kill);
+      closePostgres();
+      Runtime.getRuntime().halt(130);
+    }
+  }
+
+  private void stopGracefully() {
+    Mesh.say("stopping (Ctrl-C again to kill at once)");
+    // Front to back: the edge first, so that nothing new comes in, then the services.
+    List<ServiceProcess> order = new ArrayList<>(processes);
+    order.sort(Comparator.comparingInt(p -> MeshPlan.stopRank(p.name())));
+    for (int rank : order.stream().map(p -> MeshPlan.stopRank(p.name())).distinct().toList()) {
+      List<ServiceProcess> wave = order.stream().filter(p -> MeshPlan.stopRank(p.name()) == rank).toList();
+      wave.forEach(ServiceProcess::requestStop);
+      for (ServiceProcess p : wave) {
+        try {
+          p.awaitStop(Duration.ofSeconds(30));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+    closePostgres();
+    Mesh.say("stopped");
+    stopped.countDown();
+  }
+
+  private void closePostgres() {
+    if (postgres != null) {
+      try {
+        postgres.close();
+      } catch (IOException e) {
+        Mesh.say("stopping PostgreSQL failed: " + e.getMessage());
+      }
+    }
+  }
+
+  private void printTable(List<MeshPlan.Replica> plan, boolean allServing) {
+    Mesh.say("");
+    Mesh.say(String.format("%-16s %-8s %-28s %s", "PROCESS", "PID", "LISTENS ON", "DATABASE"));
+    Mesh.say(String.format("%-16s %-8s %-28s %s", "postgres", "-", "localhost:" + postgres.port(), "users, orders, payments"));
+    for (int i = 0; i < plan.size(); i++) {
+      MeshPlan.Replica r = plan.get(i);
+      Mesh.say(
+          String.format(
+              "%-16s %-8d %-28s %s", r.name(), processes.get(i).pid(), r.listensOn(), r.database()));
+    }
+    Mesh.say("");
+    Mesh.say(allServing ? "mesh is up. Ctrl-C stops it." : "mesh is up, but not every process is SERVING.");
+  }
+
+  private static void killLeftovers(Path runDir) throws IOException {
+    try (Stream<Path> pids = Files.list(runDir)) {
+      pids.filter(p -> p.toString().endsWith(".pid")).forEach(ServiceProcess::killLeftover);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}

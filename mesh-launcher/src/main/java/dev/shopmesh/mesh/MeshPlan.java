@@ -1,0 +1,76 @@
+package dev.shopmesh.mesh;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What runs where: the databases, and every JVM with its port, command and environment. */
+final class MeshPlan {
+  record Database(String name, String role, String password) {}
+
+  record Replica(String name, int grpcPort, String listensOn, String database, List<String> command, Map<String, String> env) {}
+
+  /** One service: its jar, its port offset from the base, and its database. */
+  private record Service(String name, int portOffset, Database database) {}
+
+  private static final Database USERS = new Database("users", "user_svc", "user_svc");
+
+  private static final List<Service> SERVICES = List.of(new Service("user-svc", 0, USERS));
+
+  private MeshPlan() {}
+
+  static List<Database> databases() {
+    return List.of(USERS);
+  }
+
+  static List<Replica> replicas(MeshOptions options) {
+    List<Replica> replicas = new ArrayList<>();
+    for (Service service : SERVICES) {
+      for (int k = 0; k < options.replicas(); k++) {
+        int port = options.servicePortBase() + service.portOffset() + 10 * k;
+        String name = options.replicas() == 1 ? service.name() : service.name() + "-" + (k + 1);
+        Map<String, String> env = new HashMap<>();
+        env.put("PORT", Integer.toString(port));
+        env.put(
+            "DATABASE_URL",
+            "postgres://%s:%s@localhost:%d/%s"
+                .formatted(service.database().role(), service.database().password(), options.pgPort(), service.database().name()));
+        env.put("DB_POOL_SIZE", System.getenv().getOrDefault("DB_POOL_SIZE", "5"));
+        replicas.add(
+            new Replica(
+                name,
+                port,
+                "grpc://localhost:" + port,
+                service.database().name(),
+                javaCommand(options, service.name()),
+                env));
+      }
+    }
+    return replicas;
+  }
+
+  /** Stop order: lower ranks stop first. */
+  static int stopRank(String processName) {
+    return 1;
+  }
+
+  private static List<String> javaCommand(MeshOptions options, String module) {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Path jar = options.root().resolve(module).resolve("target").resolve(module + ".jar");
+    Path cds = options.home().resolve("cds").resolve(module + ".jsa");
+    return List.of(
+        java,
+        "-XX:+UseSerialGC",
+        "-Xss512k",
+        "-XX:MaxRAMPercentage=10",
+        // A class-data archive per module, made on first run, cuts later start-ups.
+        "-XX:+AutoCreateSharedArchive",
+        "-XX:SharedArchiveFile=" + cds,
+        "-Xlog:cds=off",
+        "-Xlog:cds+dynamic=off",
+        "-jar",
+        jar.toString());
+  }
+}

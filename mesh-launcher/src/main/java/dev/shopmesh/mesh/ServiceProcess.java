@@ -1,0 +1,205 @@
+package dev.shopmesh.mesh;
+
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One JVM of the mesh (a service replica or the edge), supervised: its output is prefixed with
+ * its name, and when it dies on its own it is restarted after a back-off that doubles up to 30
+ * seconds (and resets once it has stayed up for a minute).
+ */
+final class ServiceProcess {
+  private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  private static final Duration STABLE = Duration.ofMinutes(1);
+
+  private final String name;
+  private final List<String> command;
+  private final Map<String, String> env;
+  private final int healthPort;
+  private final Path pidFile;
+  private volatile Process process;
+  private volatile Thread output;
+  private volatile boolean stopping;
+  private Duration backoff = FIRST_BACKOFF;
+
+  ServiceProcess(String name, List<String> command, Map<String, String> env, int healthPort, Path runDir) {
+    this.name = name;
+    this.command = command;
+    this.env = env;
+    this.healthPort = healthPort;
+    this.pidFile = runDir.resolve(name + ".pid");
+  }
+
+  String name() {
+    return name;
+  }
+
+  int port() {
+    return healthPort;
+  }
+
+  long pid() {
+    Process p = process;
+    return p == null ? -1 : p.pid();
+  }
+
+  synchronized void start() throws IOException {
+    List<String> cmd = new ArrayList<>();
+    if (Files.isExecutable(Path.of("/usr/bin/setsid")) || Files.isExecutable(Path.of("/bin/setsid"))) {
+      // Its own session: a Ctrl-C in the terminal reaches the launcher only, which then stops
+      // the children in order instead of all of them dying at once.
+      cmd.add("setsid");
+    }
+    cmd.addAll(command);
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    Process started = pb.start();
+    process = started;
+    Files.writeString(pidFile, Long.toString(started.pid()));
+    output = Thread.ofPlatform().daemon().name(name + "-out").start(() -> pump(started));
+    started.onExit().thenAccept(this::exited);
+  }
+
+  private void pump(Process p) {
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = r.readLine()) != null; ) {
+        Mesh.line(name, line);
+      }
+    } catch (IOException e) {
+      // the process went away
+    }
+  }
+
+  private void exited(Process p) {
+    if (stopping || p != process) {
+      return;
+    }
+    Duration uptime =
+        p.info().startInstant().map(s -> Duration.between(s, java.time.Instant.now())).orElse(Duration.ZERO);
+    if (uptime.compareTo(STABLE) > 0) {
+      backoff = FIRST_BACKOFF;
+    }
+    Duration wait = backoff;
+    backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+    Mesh.say(name + " exited with code " + p.exitValue() + "; restarting in " + wait.toSeconds() + "s");
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try {
+                Thread.sleep(wait);
+                if (!stopping) {
+                  start();
+                  Mesh.say(name + " restarted (pid " + pid() + ")");
+                }
+              } catch (Exception e) {
+                Mesh.say(name + " could not be restarted: " + e.getMessage());
+              }
+            });
+  }
+
+  /** Waits until the process answers its gRPC health check with SERVING. */
+  boolean awaitServing(Duration timeout) throws InterruptedException {
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("localhost", healthPort).usePlaintext().build();
+    try {
+      var health = HealthGrpc.newBlockingStub(channel);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < deadline) {
+        Process p = process;
+        if (p != null && !p.isAlive() && !stopping) {
+          Thread.sleep(200);
+          continue;
+        }
+        try {
+          var status =
+              health
+                  .withDeadlineAfter(1, TimeUnit.SECONDS)
+                  .check(HealthCheckRequest.getDefaultInstance())
+                  .getStatus();
+          if (status == ServingStatus.SERVING) {
+            return true;
+          }
+        } catch (RuntimeException notYet) {
+          // not listening yet
+        }
+        Thread.sleep(100);
+      }
+      return false;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
+
+  /** Asks the process to stop (SIGTERM), so that it drains; returns at once. */
+  void requestStop() {
+    stopping = true;
+    Process p = process;
+    if (p != null) {
+      p.destroy();
+    }
+  }
+
+  /** Waits for the process to exit; kills it if it outlives {@code grace}. */
+  void awaitStop(Duration grace) throws InterruptedException {
+    Process p = process;
+    if (p != null && !p.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+      Mesh.say(name + " did not stop within " + grace.toSeconds() + "s; killing it");
+      p.destroyForcibly();
+      p.waitFor(5, TimeUnit.SECONDS);
+    }
+    Thread out = output;
+    if (out != null) {
+      out.join(2000); // let its last lines (its shutdown messages) reach the console
+    }
+    try {
+      Files.deleteIfExists(pidFile);
+    } catch (IOException ignored) {
+      // best effort
+    }
+  }
+
+  /** Kills at once (SIGKILL): for a second Ctrl-C. */
+  void kill() {
+    stopping = true;
+    Process p = process;
+    if (p != null) {
+      p.destroyForcibly();
+    }
+  }
+
+  /** Kills a process an earlier launcher left behind, if its pid file says there is one. */
+  static void killLeftover(Path pidFile) {
+    try {
+      long pid = Long.parseLong(Files.readString(pidFile).trim());
+      ProcessHandle.of(pid)
+          .filter(ProcessHandle::isAlive)
+          .filter(h -> h.info().command().map(c -> c.contains("java") || c.contains("setsid")).orElse(false))
+          .ifPresent(
+              h -> {
+                Mesh.say("stopping " + pidFile.getFileName() + " left by an earlier mesh (pid " + pid + ")");
+                h.destroy();
+                h.onExit().completeOnTimeout(h, 15, TimeUnit.SECONDS).join();
+                h.destroyForcibly();
+              });
+      Files.deleteIfExists(pidFile);
+    } catch (IOException | RuntimeException ignored) {
+      // nothing to clean up
+    }
+  }
+}

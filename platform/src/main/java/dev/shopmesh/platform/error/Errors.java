@@ -1,0 +1,78 @@
+package dev.shopmesh.platform.error;
+
+import com.google.protobuf.Any;
+import com.google.rpc.BadRequest;
+import com.google.rpc.Code;
+import com.google.rpc.ErrorInfo;
+import io.grpc.StatusRuntimeException;
+import io.grpc.protobuf.StatusProto;
+import java.util.Map;
+
+/**
+ * Builds the errors a service returns, following AIP-193: a canonical code, a message for
+ * people, one {@link ErrorInfo} with an UPPER_SNAKE reason and the service's domain, and
+ * {@link BadRequest} field violations for invalid input.
+ *
+ * <p>Services throw what these methods return; {@link ErrorMapping} sends it to the client.
+ */
+public final class Errors {
+  private final String domain;
+
+  /** @param domain the service's error domain, for example {@code user.shopmesh.dev} */
+  public Errors(String domain) {
+    this.domain = domain;
+  }
+
+  public String domain() {
+    return domain;
+  }
+
+  public StatusRuntimeException invalidArgument(FieldViolations violations) {
+    return invalidArgument("INVALID_ARGUMENT", violations);
+  }
+
+  public StatusRuntimeException invalidArgument(String reason, FieldViolations violations) {
+    var badRequest = BadRequest.newBuilder().addAllFieldViolations(violations.list()).build();
+    return build(Code.INVALID_ARGUMENT, reason, violations.message(), Map.of(), badRequest);
+  }
+
+  public StatusRuntimeException notFound(String reason, String message, Map<String, String> meta) {
+    return build(Code.NOT_FOUND, reason, message, meta, null);
+  }
+
+  public StatusRuntimeException alreadyExists(
+      String reason, String message, Map<String, String> meta) {
+    return build(Code.ALREADY_EXISTS, reason, message, meta, null);
+  }
+
+  public StatusRuntimeException failedPrecondition(
+      String reason, String message, Map<String, String> meta) {
+    return build(Code.FAILED_PRECONDITION, reason, message, meta, null);
+  }
+
+  public StatusRuntimeException unavailable(String reason, String message) {
+    return build(Code.UNAVAILABLE, reason, message, Map.of(), null);
+  }
+
+  public StatusRuntimeException deadlineExceeded(String reason, String message) {
+    return build(Code.DEADLINE_EXCEEDED, reason, message, Map.of(), null);
+  }
+
+  private StatusRuntimeException build(
+      Code code,
+      String reason,
+      String message,
+      Map<String, String> meta,
+      com.google.protobuf.Message detail) {
+    var info = ErrorInfo.newBuilder().setReason(reason).setDomain(domain).putAllMetadata(meta);
+    var status =
+        com.google.rpc.Status.newBuilder()
+            .setCode(code.getNumber())
+            .setMessage(message)
+            .addDetails(Any.pack(info.build()));
+    if (detail != null) {
+      status.addDetails(Any.pack(detail));
+    }
+    return StatusProto.toStatusRuntimeException(status.build());
+  }
+}

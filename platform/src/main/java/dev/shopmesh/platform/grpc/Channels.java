@@ -1,0 +1,51 @@
+package dev.shopmesh.platform.grpc;
+
+import dev.shopmesh.platform.telemetry.Telemetry;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Client channels to peers. Balancing, deadlines and retries live in the channel's service
+ * config, not in code around each call: round_robin over every address of the target, a
+ * timeout per call, and a retry policy for UNAVAILABLE only. Only services whose methods are
+ * all idempotent may be named here (GetUser, Charge and Refund are).
+ */
+public final class Channels {
+  private Channels() {}
+
+  /** A plaintext channel to {@code settings.target()} for calls to {@code services}. */
+  public static ManagedChannel create(
+      ChannelSettings settings, Telemetry telemetry, List<String> services) {
+    return ManagedChannelBuilder.forTarget(StaticNameResolverProvider.normalize(settings.target()))
+        .usePlaintext()
+        .defaultServiceConfig(serviceConfig(settings, services))
+        .enableRetry()
+        .intercept(telemetry.clientInterceptor())
+        .build();
+  }
+
+  static Map<String, Object> serviceConfig(ChannelSettings settings, List<String> services) {
+    Map<String, Object> retryPolicy =
+        Map.of(
+            "maxAttempts", (double) settings.maxAttempts(),
+            "initialBackoff", "0.05s",
+            "maxBackoff", "1s",
+            "backoffMultiplier", 2.0,
+            "retryableStatusCodes", List.of("UNAVAILABLE"));
+    Map<String, Object> methodConfig =
+        Map.of(
+            "name", services.stream().map(s -> Map.of("service", s)).toList(),
+            "timeout", seconds(settings.timeout()),
+            "retryPolicy", retryPolicy);
+    return Map.of(
+        "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
+        "methodConfig", List.of(methodConfig));
+  }
+
+  private static String seconds(Duration d) {
+    return (d.toNanos() / 1e9) + "s";
+  }
+}

@@ -1,0 +1,194 @@
+package dev.shopmesh.platform.grpc;
+
+import dev.shopmesh.platform.error.ErrorMapping;
+import dev.shopmesh.platform.telemetry.Telemetry;
+import io.grpc.BindableService;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionService;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A service's gRPC server: its API services plus {@code grpc.health.v1} and server reflection
+ * (v1 and v1alpha), on virtual threads, with one shutdown path.
+ *
+ * <p><b>Executor.</b> Every call runs on its own virtual thread. Service code is plain blocking
+ * JDBC and blocking stubs; a virtual thread parks cheaply while it waits for PostgreSQL or a
+ * peer, so concurrency is bounded by the connection pool and the limits below, not by a thread
+ * pool size that would have to be tuned against them. pgjdbc and HikariCP lock with
+ * {@code ReentrantLock}s, which do not pin carrier threads.
+ *
+ * <p><b>Shutdown.</b> Health turns NOT_SERVING, the server waits {@code shutdownNotice}, stops
+ * taking calls and gives in-flight ones {@code shutdownDrain} to finish, then cancels what is
+ * left and closes the resources (the database pool last of all, after the calls that use it).
+ */
+public final class GrpcServer {
+  private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
+
+  private final String name;
+  private final Server server;
+  private final HealthStatusManager health;
+  private final ServerSettings settings;
+  private final ExecutorService executor;
+  private final List<AutoCloseable> resources;
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  private GrpcServer(
+      String name,
+      Server server,
+      HealthStatusManager health,
+      ServerSettings settings,
+      ExecutorService executor,
+      List<AutoCloseable> resources) {
+    this.name = name;
+    this.server = server;
+    this.health = health;
+    this.settings = settings;
+    this.executor = executor;
+    this.resources = resources;
+  }
+
+  /** A Netty server builder on {@code settings.port()} with the transport limits applied. */
+  public static NettyServerBuilder netty(ServerSettings settings) {
+    return NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()))
+        .maxConcurrentCallsPerConnection(settings.maxConcurrentCallsPerConnection())
+        .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .permitKeepAliveTime(settings.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+        .permitKeepAliveWithoutCalls(true);
+  }
+
+  /**
+   * Builds and starts the server.
+   *
+   * @param builder a {@link #netty} builder in production; tests may pass an in-process one
+   * @param services the service's API; each gets error mapping and tracing
+   * @param resources closed after the server has stopped, in the given order
+   */
+  public static GrpcServer start(
+      String name,
+      ServerBuilder<?> builder,
+      ServerSettings settings,
+      Telemetry telemetry,
+      List<? extends BindableService> services,
+      List<? extends AutoCloseable> resources) {
+    HealthStatusManager health = new HealthStatusManager();
+    ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    builder
+        .executor(executor)
+        .maxInboundMessageSize(settings.maxInboundMessageBytes())
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .addService(ProtoReflectionService.newInstance());
+    List<ServerServiceDefinition> apis = services.stream().map(BindableService::bindService).toList();
+    for (ServerServiceDefinition api : apis) {
+      // The last interceptor runs first: tracing sees the status that error mapping chose.
+      builder.addService(
+          ServerInterceptors.intercept(api, new ErrorMapping(), telemetry.serverInterceptor()));
+    }
+    Server server;
+    try {
+      server = builder.build().start();
+    } catch (IOException e) {
+      executor.shutdown();
+      throw new UncheckedIOException(name + ": cannot listen on port " + settings.port(), e);
+    }
+    for (ServerServiceDefinition api : apis) {
+      health.setStatus(api.getServiceDescriptor().getName(), ServingStatus.SERVING);
+    }
+    health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
+    return new GrpcServer(name, server, health, settings, executor, new ArrayList<>(resources));
+  }
+
+  /** The port the server listens on (useful when it was started on port 0). */
+  public int port() {
+    return server.getPort();
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Waits until {@link #stop()} has finished. */
+  public void awaitStopped() throws InterruptedException {
+    stopped.await();
+  }
+
+  /**
+   * Drains and stops the server, then closes its resources. Safe to call more than once and
+   * from several threads; every caller returns once the server has stopped.
+   */
+  public void stop() {
+    if (!stopping.compareAndSet(false, true)) {
+      awaitQuietly();
+      return;
+    }
+    try {
+      health.enterTerminalState();
+      sleep(settings.shutdownNotice());
+      server.shutdown();
+      if (!awaitTermination(settings.shutdownDrain())) {
+        log.warn("{}: calls still running after {}, cancelling them", name, settings.shutdownDrain());
+        server.shutdownNow();
+        awaitTermination(Duration.ofSeconds(5));
+      }
+      executor.shutdown();
+      for (AutoCloseable resource : resources) {
+        try {
+          resource.close();
+        } catch (Exception e) {
+          log.warn("{}: closing {} failed", name, resource, e);
+        }
+      }
+    } finally {
+      stopped.countDown();
+    }
+  }
+
+  private boolean awaitTermination(Duration timeout) {
+    try {
+      return server.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  private void awaitQuietly() {
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static void sleep(Duration d) {
+    if (d.isZero()) {
+      return;
+    }
+    try {
+      Thread.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

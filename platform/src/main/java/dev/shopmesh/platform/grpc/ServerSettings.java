@@ -1,0 +1,41 @@
+package dev.shopmesh.platform.grpc;
+
+import dev.shopmesh.platform.config.Env;
+import java.time.Duration;
+
+/**
+ * How a service's gRPC server listens, what it accepts, and how it drains.
+ *
+ * @param port {@code PORT}; 0 picks a free port
+ * @param maxInboundMessageBytes {@code GRPC_MAX_INBOUND_MESSAGE_BYTES}: larger requests are
+ *     rejected with RESOURCE_EXHAUSTED before they reach the service
+ * @param maxConcurrentCallsPerConnection {@code GRPC_MAX_CONCURRENT_CALLS_PER_CONNECTION}
+ * @param keepAliveTime {@code GRPC_KEEPALIVE_TIME}: ping an idle client after this long
+ * @param keepAliveTimeout {@code GRPC_KEEPALIVE_TIMEOUT}: drop it when the ping goes unanswered
+ * @param permitKeepAliveTime {@code GRPC_PERMIT_KEEPALIVE_TIME}: clients may ping this often
+ * @param shutdownNotice {@code SHUTDOWN_NOTICE}: how long health reports NOT_SERVING before the
+ *     server stops taking new calls, so that load balancers can move away first
+ * @param shutdownDrain {@code SHUTDOWN_DRAIN}: how long in-flight calls get to finish
+ */
+public record ServerSettings(
+    int port,
+    int maxInboundMessageBytes,
+    int maxConcurrentCallsPerConnection,
+    Duration keepAliveTime,
+    Duration keepAliveTimeout,
+    Duration permitKeepAliveTime,
+    Duration shutdownNotice,
+    Duration shutdownDrain) {
+
+  public static ServerSettings from(Env env, int defaultPort) {
+    return new ServerSettings(
+        env.port("PORT", defaultPort),
+        env.integer("GRPC_MAX_INBOUND_MESSAGE_BYTES", 1 << 20, 1024, Integer.MAX_VALUE),
+        env.integer("GRPC_MAX_CONCURRENT_CALLS_PER_CONNECTION", 1000, 1, Integer.MAX_VALUE),
+        env.duration("GRPC_KEEPALIVE_TIME", Duration.ofMinutes(1)),
+        env.duration("GRPC_KEEPALIVE_TIMEOUT", Duration.ofSeconds(20)),
+        env.duration("GRPC_PERMIT_KEEPALIVE_TIME", Duration.ofSeconds(10)),
+        env.duration("SHUTDOWN_NOTICE", Duration.ZERO),
+        env.duration("SHUTDOWN_DRAIN", Duration.ofSeconds(10)));
+  }
+}

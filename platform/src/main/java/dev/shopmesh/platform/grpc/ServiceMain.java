@@ -1,0 +1,65 @@
+package dev.shopmesh.platform.grpc;
+
+import dev.shopmesh.platform.config.ConfigException;
+import dev.shopmesh.platform.config.Env;
+import dev.shopmesh.platform.logging.Logging;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs a service from its {@code main}: wires it from the environment, says where it listens,
+ * stops it gracefully on SIGTERM or SIGINT, and exits non-zero with a one-line reason when it
+ * cannot start.
+ */
+public final class ServiceMain {
+  private static final Logger log = LoggerFactory.getLogger(ServiceMain.class);
+
+  /** A service's production wiring. */
+  @FunctionalInterface
+  public interface Wiring {
+    GrpcServer start(Env env) throws Exception;
+  }
+
+  private ServiceMain() {}
+
+  public static void run(String name, Wiring wiring) {
+    Logging.install();
+    GrpcServer server;
+    try {
+      server = wiring.start(Env.system());
+    } catch (ConfigException e) {
+      System.err.println(name + ": cannot start: " + e.getMessage());
+      System.exit(2);
+      return;
+    } catch (Exception e) {
+      log.error("{} failed to start", name, e);
+      System.err.println(name + ": cannot start: " + rootCause(e));
+      System.exit(1);
+      return;
+    }
+    log.info("{} serving gRPC on port {}", name, server.port());
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  // The logging system may already be shutting down here: use stderr.
+                  System.err.println(name + ": shutting down, draining in-flight calls");
+                  server.stop();
+                  System.err.println(name + ": stopped");
+                },
+                name + "-shutdown"));
+    try {
+      server.awaitStopped();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static String rootCause(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t == e ? String.valueOf(e.getMessage()) : e.getMessage() + " (" + t.getMessage() + ")";
+  }
+}

@@ -1,0 +1,121 @@
+package dev.shopmesh.platform.telemetry;
+
+import dev.shopmesh.platform.config.Env;
+import io.grpc.ClientInterceptor;
+import io.grpc.ServerInterceptor;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
+import io.opentelemetry.instrumentation.jdbc.datasource.JdbcTelemetry;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.resources.Resource;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+
+/**
+ * OpenTelemetry for one service: the SDK from the standard {@code OTEL_*} variables (SDK
+ * autoconfigure), and the OTel library instrumentation for gRPC and JDBC built on it.
+ *
+ * <p>Defaults differ from the SDK's in one way: nothing is exported unless an OTLP endpoint is
+ * configured ({@code OTEL_EXPORTER_OTLP_ENDPOINT} or a per-signal one), so that a local run
+ * without a collector prints no exporter errors. Spans are sent with OTLP http/protobuf through
+ * the JDK's own {@code HttpClient}.
+ */
+public final class Telemetry implements AutoCloseable {
+  private final OpenTelemetry openTelemetry;
+  private final OpenTelemetrySdk sdk;
+  private final GrpcTelemetry grpc;
+  private final JdbcTelemetry jdbc;
+
+  private Telemetry(OpenTelemetry openTelemetry, OpenTelemetrySdk sdk) {
+    this.openTelemetry = openTelemetry;
+    this.sdk = sdk;
+    this.grpc = GrpcTelemetry.create(openTelemetry);
+    this.jdbc = JdbcTelemetry.create(openTelemetry);
+  }
+
+  /** Telemetry that records nothing. */
+  public static Telemetry noop() {
+    return new Telemetry(OpenTelemetry.noop(), null);
+  }
+
+  /** Telemetry around an SDK that the caller built (tests use an in-memory exporter). */
+  public static Telemetry of(OpenTelemetrySdk sdk) {
+    return new Telemetry(sdk, sdk);
+  }
+
+  /** The SDK configured from {@code env}'s {@code OTEL_*} variables. */
+  public static Telemetry create(String serviceName, Env env) {
+    Map<String, String> otelVars = new HashMap<>();
+    env.withPrefix("OTEL_")
+        .forEach(
+            (k, v) -> {
+              if (!v.isBlank()) {
+                otelVars.put(k.toLowerCase(Locale.ROOT).replace('_', '.'), v);
+              }
+            });
+    boolean endpointSet =
+        otelVars.keySet().stream().anyMatch(k -> k.startsWith("otel.exporter.otlp.") && k.endsWith("endpoint"));
+    String exporter = endpointSet ? "otlp" : "none";
+
+    Map<String, String> defaults = new HashMap<>();
+    defaults.put("otel.service.name", serviceName);
+    defaults.put("otel.traces.exporter", exporter);
+    defaults.put("otel.metrics.exporter", exporter);
+    defaults.put("otel.logs.exporter", "none");
+
+    Attributes resourceDefaults =
+        Attributes.builder()
+            .put("service.version", version())
+            .put("service.instance.id", UUID.randomUUID().toString())
+            .put("deployment.environment", env.string("DEPLOYMENT_ENVIRONMENT", "local"))
+            .put("deployment.environment.name", env.string("DEPLOYMENT_ENVIRONMENT", "local"))
+            .build();
+
+    OpenTelemetrySdk sdk =
+        AutoConfiguredOpenTelemetrySdk.builder()
+            .addPropertiesSupplier(() -> defaults)
+            .addPropertiesCustomizer(config -> otelVars)
+            .addResourceCustomizer(
+                (resource, config) -> Resource.create(resourceDefaults).merge(resource))
+            .disableShutdownHook()
+            .build()
+            .getOpenTelemetrySdk();
+    return of(sdk);
+  }
+
+  private static String version() {
+    String v = Telemetry.class.getPackage().getImplementationVersion();
+    return v == null ? "dev" : v;
+  }
+
+  public OpenTelemetry openTelemetry() {
+    return openTelemetry;
+  }
+
+  public ServerInterceptor serverInterceptor() {
+    return grpc.createServerInterceptor();
+  }
+
+  public ClientInterceptor clientInterceptor() {
+    return grpc.createClientInterceptor();
+  }
+
+  /** {@code dataSource} with a span for every statement. */
+  public DataSource wrap(DataSource dataSource) {
+    return jdbc.wrap(dataSource);
+  }
+
+  /** Flushes what is buffered and stops the SDK. */
+  @Override
+  public void close() {
+    if (sdk != null) {
+      sdk.shutdown().join(5, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,32 @@
+package dev.shopmesh.user;
+
+import dev.shopmesh.platform.config.Env;
+import dev.shopmesh.platform.db.Database;
+import dev.shopmesh.platform.db.DatabaseSettings;
+import dev.shopmesh.platform.grpc.GrpcServer;
+import dev.shopmesh.platform.grpc.ServerSettings;
+import dev.shopmesh.platform.grpc.ServiceMain;
+import dev.shopmesh.platform.telemetry.Telemetry;
+import java.util.List;
+
+/** user-svc: wires UserService to its database. Tests start it through {@link #start}. */
+public final class Main {
+  public static final String NAME = "user-svc";
+  public static final int DEFAULT_PORT = 50051;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    ServiceMain.run(NAME, Main::start);
+  }
+
+  public static GrpcServer start(Env env) {
+    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
+    DatabaseSettings database = DatabaseSettings.from(env);
+    Telemetry telemetry = Telemetry.create(NAME, env);
+    Database db = Database.start("user", database, telemetry);
+    UserApi api = new UserApi(new UserStore(db.jdbi()));
+    return GrpcServer.start(
+        NAME, GrpcServer.netty(server), server, telemetry, List.of(api), List.of(db, telemetry));
+  }
+}

@@ -1,0 +1,100 @@
+package dev.shopmesh.user;
+
+import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.error.Errors;
+import dev.shopmesh.platform.error.FieldViolations;
+import dev.shopmesh.platform.paging.PageToken;
+import dev.shopmesh.user.v1.CreateUserRequest;
+import dev.shopmesh.user.v1.GetUserRequest;
+import dev.shopmesh.user.v1.ListUsersRequest;
+import dev.shopmesh.user.v1.ListUsersResponse;
+import dev.shopmesh.user.v1.User;
+import dev.shopmesh.user.v1.UserServiceGrpc;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/** The gRPC face of user-svc: validates requests, calls the store, maps results and errors. */
+final class UserApi extends UserServiceGrpc.UserServiceImplBase {
+  static final Errors ERRORS = new Errors("user.shopmesh.dev");
+  private static final String LIST_SCOPE = "users";
+
+  private final UserStore store;
+
+  UserApi(UserStore store) {
+    this.store = store;
+  }
+
+  @Override
+  public void createUser(CreateUserRequest request, StreamObserver<User> response) {
+    var violations = new FieldViolations();
+    violations.check(request.hasUser(), "user", "is required");
+    NewUser user = NewUser.validate(request.getUser(), "user.", violations);
+    Optional<UUID> requestId = requestId(request.getRequestId(), violations);
+    violations.throwIfAny(ERRORS);
+
+    UserRow row =
+        switch (store.create(user, requestId)) {
+          case UserStore.CreateResult.Done done -> done.user();
+          case UserStore.CreateResult.EmailTaken taken ->
+              throw ERRORS.alreadyExists(
+                  "EMAIL_ALREADY_EXISTS", "a user with this email already exists", Map.of());
+          case UserStore.CreateResult.RequestIdReused reused ->
+              throw ERRORS.invalidArgument(
+                  "REQUEST_ID_REUSED",
+                  new FieldViolations()
+                      .add("request_id", "was already used for a different user"));
+        };
+    response.onNext(row.toProto());
+    response.onCompleted();
+  }
+
+  @Override
+  public void getUser(GetUserRequest request, StreamObserver<User> response) {
+    var violations = new FieldViolations();
+    Optional<UUID> id = Ids.parse(request.getUserId());
+    violations.check(id.isPresent(), "user_id", "must be a user id (a UUID)");
+    violations.throwIfAny(ERRORS);
+
+    UserRow row =
+        store
+            .get(id.orElseThrow())
+            .orElseThrow(
+                () ->
+                    ERRORS.notFound(
+                        "USER_NOT_FOUND",
+                        "user " + request.getUserId() + " not found",
+                        Map.of("user_id", request.getUserId())));
+    response.onNext(row.toProto());
+    response.onCompleted();
+  }
+
+  @Override
+  public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> response) {
+    var violations = new FieldViolations();
+    int size = PageToken.pageSize(request.getPageSize(), violations, "page_size");
+    Optional<UUID> after =
+        PageToken.decode(request.getPageToken(), LIST_SCOPE, violations, "page_token");
+    violations.throwIfAny(ERRORS);
+
+    List<UserRow> rows = store.page(after, size + 1);
+    var page = ListUsersResponse.newBuilder();
+    rows.stream().limit(size).forEach(row -> page.addUsers(row.toProto()));
+    if (rows.size() > size) {
+      page.setNextPageToken(PageToken.encode(rows.get(size - 1).userId(), LIST_SCOPE));
+    }
+    response.onNext(page.build());
+    response.onCompleted();
+  }
+
+  private static Optional<UUID> requestId(String raw, FieldViolations violations) {
+    if (raw.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<UUID> id = Ids.parse(raw);
+    violations.check(id.isPresent(), "request_id", "must be a UUID");
+    return id;
+  }
+}
