@@ -23,8 +23,9 @@ import java.util.regex.Pattern;
  *       Envoy does), {@code x-forwarded-*} and any custom header. The edge appends the client's
  *       address to {@code x-forwarded-for} and sets {@code x-forwarded-proto: http} if unset;
  *   <li>trace context ({@code traceparent}, {@code tracestate}, {@code baggage}) is not copied
- *       verbatim: the edge continues the caller's trace (OpenTelemetry propagation) and the
- *       client interceptor sends the edge's own span as the parent.
+ *       verbatim: the edge continues the caller's trace through OpenTelemetry propagation. With
+ *       an OTLP endpoint configured, the edge's server and client spans sit between caller and
+ *       backend; without one, the caller's context reaches the backend as it was.
  * </ul>
  * Never forwarded: hop-by-hop headers (RFC 9110 §7.6.1: {@code connection}, {@code keep-alive},
  * {@code proxy-*}, {@code te}, {@code trailer}, {@code transfer-encoding}, {@code upgrade}, plus
@@ -35,7 +36,8 @@ import java.util.regex.Pattern;
  *
  * <p><b>gRPC on 9090.</b> The proxy forwards all custom metadata both ways (binary included) and
  * drops only what the transports own: {@code content-type}, {@code te}, {@code user-agent},
- * {@code grpc-*}, hop-by-hop names, and trace context (re-sent by the client interceptor).
+ * {@code grpc-*} (but {@code grpc-status-details-bin}, the error details, goes through),
+ * hop-by-hop names, and trace context (re-sent by the client interceptor).
  *
  * <p><b>Backend response headers → REST response.</b> Custom initial metadata becomes response
  * headers, as in Envoy, minus {@code grpc-*}, {@code -bin} and transport headers.
@@ -54,6 +56,9 @@ final class HeaderForwarding {
           "upgrade",
           "host",
           "content-length");
+
+  /** The rich error status (google.rpc.Status) in trailers: the one grpc-* name to forward. */
+  private static final String STATUS_DETAILS = "grpc-status-details-bin";
 
   private static final Set<String> TRACE = Set.of("traceparent", "tracestate", "baggage");
   private static final Set<String> TRANSPORT = Set.of("content-type", "user-agent", "accept-encoding");
@@ -121,7 +126,7 @@ final class HeaderForwarding {
   static Metadata forGrpcProxy(Metadata in) {
     Metadata out = new Metadata();
     for (String name : in.keys()) {
-      if (name.startsWith("grpc-") || name.startsWith(":") || TRANSPORT.contains(name)
+      if ((name.startsWith("grpc-") && !name.equals(STATUS_DETAILS)) || name.startsWith(":") || TRANSPORT.contains(name)
           || HOP_BY_HOP.contains(name) || TRACE.contains(name)) {
         continue;
       }
