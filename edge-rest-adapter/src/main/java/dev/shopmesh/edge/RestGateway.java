@@ -6,6 +6,7 @@ import dev.shopmesh.edge.Contracts.PublicMethod;
 import dev.shopmesh.edge.RouteTable.Found;
 import dev.shopmesh.edge.RouteTable.MethodNotAllowed;
 import dev.shopmesh.edge.RouteTable.NotFound;
+import dev.shopmesh.platform.telemetry.CallObserver;
 import dev.shopmesh.platform.telemetry.Telemetry;
 import io.grpc.CallOptions;
 import io.grpc.ClientCall;
@@ -230,6 +231,11 @@ final class RestGateway {
       } catch (RuntimeException e) {
         log.error("cannot build the response for {}", span, e);
         response = internalError();
+      }
+      // The backend's trace id (its x-trace-id trailer) as a header, since REST has no trailers.
+      String traceId = trailers == null ? null : trailers.get(CallObserver.TRACE_ID);
+      if (traceId != null) {
+        response.headers().set(CallObserver.TRACE_ID.name(), traceId);
       }
       span.setAttribute("http.response.status_code", response.status());
       span.setAttribute("rpc.grpc.status_code", status.getCode().value());

@@ -614,6 +614,18 @@ class RestContractTest {
   }
 
   @Test
+  void theBackendsTraceIdComesBackAsAHeader() {
+    assumeTrue(!ENVOY, "the Java edge turns the x-trace-id trailer into a header");
+    String traceId = "0af7651916cd43dd8448eb211c80319c";
+
+    Rest.Reply r =
+        rest.send("GET", "/v1/users?pageSize=1", null, Map.of("traceparent", "00-" + traceId + "-b7ad6b7169203331-01"));
+
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.headers().firstValue("x-trace-id")).hasValue(traceId);
+  }
+
+  @Test
   void healthzIsServingJson() {
     assumeTrue(!ENVOY, "the Java edge's own route");
     Rest.Reply r = rest.get("/healthz");
