@@ -1,5 +1,6 @@
 package dev.shopmesh.edge;
 
+import com.google.rpc.Code;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -25,6 +26,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.IdleStateHandler;
@@ -32,6 +34,7 @@ import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -173,17 +176,21 @@ final class RestServer implements AutoCloseable {
     @Override
     protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
       Object response = super.newContinueResponse(start, maxContentLength, pipeline);
-      if (response instanceof FullHttpResponse r && r.status().equals(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE)) {
+      if (response instanceof FullHttpResponse r && r.status().codeClass() == HttpStatusClass.CLIENT_ERROR) {
+        // Netty's 413 or 417 (an Expect other than 100-continue), as JSON; the connection closes.
+        EdgeError error =
+            r.status().code() == 413
+                ? EdgeError.tooLarge(max)
+                : EdgeError.of(417, Code.INVALID_ARGUMENT, "EXPECTATION_FAILED", "only Expect: 100-continue is supported", Map.of());
         r.release();
-        RestServer server = pipeline.get(RestHandler.class).server();
-        RestGateway.Response json = server.gateway().error(EdgeError.tooLarge(max));
-        FullHttpResponse tooLarge =
+        RestGateway.Response json = pipeline.get(RestHandler.class).server().gateway().error(error);
+        FullHttpResponse out =
             new DefaultFullHttpResponse(
-                HttpVersion.HTTP_1_1, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, Unpooled.wrappedBuffer(json.body()));
-        tooLarge.headers().add(json.headers());
-        tooLarge.headers().set(HttpHeaderNames.CONTENT_LENGTH, json.body().length);
-        tooLarge.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        return tooLarge;
+                HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(json.status()), Unpooled.wrappedBuffer(json.body()));
+        out.headers().add(json.headers());
+        out.headers().set(HttpHeaderNames.CONTENT_LENGTH, json.body().length);
+        out.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        return out;
       }
       return response;
     }
