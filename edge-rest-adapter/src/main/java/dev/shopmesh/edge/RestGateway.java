@@ -57,6 +57,7 @@ final class RestGateway {
   private static final TextMapGetter<HttpHeaders> HEADERS =
       new TextMapGetter<>() {
         @Override
+        @SuppressWarnings("deprecation") // still abstract in TextMapGetter; only its use is discouraged
         public Iterable<String> keys(HttpHeaders carrier) {
           return carrier.names();
         }
@@ -160,6 +161,7 @@ final class RestGateway {
         .withHeader("allow", allowed);
   }
 
+  @SuppressWarnings("try") // the scope only makes the span current while the call starts
   private Cancel call(Request request, Found found, String path, String query, Consumer<Response> done) {
     var route = found.route();
     byte[] message = transcoder.transcode(route, found.bindings(), query, request.body());

@@ -300,6 +300,7 @@ class FakeBackendTest {
     stopping.join();
   }
 
+  @SuppressWarnings("try")
   private static boolean accepts(int port) {
     try (Socket ignored = new Socket("localhost", port)) {
       return true;
