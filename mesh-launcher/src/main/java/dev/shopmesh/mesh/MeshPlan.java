@@ -16,13 +16,19 @@ final class MeshPlan {
   private record Service(String name, int portOffset, Database database) {}
 
   private static final Database USERS = new Database("users", "user_svc", "user_svc");
+  private static final Database ORDERS = new Database("orders", "order_svc", "order_svc");
+  private static final Database PAYMENTS = new Database("payments", "payment_svc", "payment_svc");
 
-  private static final List<Service> SERVICES = List.of(new Service("user-svc", 0, USERS));
+  private static final List<Service> SERVICES =
+      List.of(
+          new Service("user-svc", 0, USERS),
+          new Service("order-svc", 1, ORDERS),
+          new Service("payment-svc", 2, PAYMENTS));
 
   private MeshPlan() {}
 
   static List<Database> databases() {
-    return List.of(USERS);
+    return List.of(USERS, ORDERS, PAYMENTS);
   }
 
   static List<Replica> replicas(MeshOptions options) {
@@ -38,6 +44,11 @@ final class MeshPlan {
             "postgres://%s:%s@localhost:%d/%s"
                 .formatted(service.database().role(), service.database().password(), options.pgPort(), service.database().name()));
         env.put("DB_POOL_SIZE", System.getenv().getOrDefault("DB_POOL_SIZE", "5"));
+        if (service.name().equals("order-svc")) {
+          // order-svc balances over every replica of its peers.
+          env.put("USER_SVC_TARGET", targets(options, 0));
+          env.put("PAYMENT_SVC_TARGET", targets(options, 2));
+        }
         replicas.add(
             new Replica(
                 name,
@@ -51,25 +62,29 @@ final class MeshPlan {
     return replicas;
   }
 
+  /** {@code localhost:port} of every replica of the service at {@code portOffset}, comma-separated. */
+  private static String targets(MeshOptions options, int portOffset) {
+    List<String> all = new ArrayList<>();
+    for (int k = 0; k < options.replicas(); k++) {
+      all.add("localhost:" + (options.servicePortBase() + portOffset + 10 * k));
+    }
+    return String.join(",", all);
+  }
+
   /** Stop order: lower ranks stop first. */
   static int stopRank(String processName) {
-    return 1;
+    // order-svc calls the others: it stops first so that its in-flight sagas can finish.
+    return processName.startsWith("order-svc") ? 1 : 2;
   }
 
   private static List<String> javaCommand(MeshOptions options, String module) {
     String java = ProcessHandle.current().info().command().orElse("java");
     Path jar = options.root().resolve(module).resolve("target").resolve(module + ".jar");
-    Path cds = options.home().resolve("cds").resolve(module + ".jsa");
     return List.of(
         java,
         "-XX:+UseSerialGC",
         "-Xss512k",
         "-XX:MaxRAMPercentage=10",
-        // A class-data archive per module, made on first run, cuts later start-ups.
-        "-XX:+AutoCreateSharedArchive",
-        "-XX:SharedArchiveFile=" + cds,
-        "-Xlog:cds=off",
-        "-Xlog:cds+dynamic=off",
         "-jar",
         jar.toString());
   }

@@ -1,10 +1,6 @@
 package dev.shopmesh.mesh;
 
-import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
-import io.grpc.health.v1.HealthCheckRequest;
-import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
-import io.grpc.health.v1.HealthGrpc;
+import dev.shopmesh.platform.grpc.HealthProbe;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -115,35 +111,7 @@ final class ServiceProcess {
 
   /** Waits until the process answers its gRPC health check with SERVING. */
   boolean awaitServing(Duration timeout) throws InterruptedException {
-    ManagedChannel channel =
-        ManagedChannelBuilder.forAddress("localhost", healthPort).usePlaintext().build();
-    try {
-      var health = HealthGrpc.newBlockingStub(channel);
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (System.nanoTime() < deadline) {
-        Process p = process;
-        if (p != null && !p.isAlive() && !stopping) {
-          Thread.sleep(200);
-          continue;
-        }
-        try {
-          var status =
-              health
-                  .withDeadlineAfter(1, TimeUnit.SECONDS)
-                  .check(HealthCheckRequest.getDefaultInstance())
-                  .getStatus();
-          if (status == ServingStatus.SERVING) {
-            return true;
-          }
-        } catch (RuntimeException notYet) {
-          // not listening yet
-        }
-        Thread.sleep(100);
-      }
-      return false;
-    } finally {
-      channel.shutdownNow();
-    }
+    return HealthProbe.awaitServing("localhost", healthPort, timeout);
   }
 
   /** Asks the process to stop (SIGTERM), so that it drains; returns at once. */
@@ -151,7 +119,9 @@ final class ServiceProcess {
     stopping = true;
     Process p = process;
     if (p != null) {
-      p.destroy();
+      // Through the handle: Process.destroy() would also close our end of its output, and its
+      // last words (the drain messages) would be lost.
+      p.toHandle().destroy();
     }
   }
 

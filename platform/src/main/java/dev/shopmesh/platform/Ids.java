@@ -2,6 +2,7 @@ package dev.shopmesh.platform;
 
 import com.fasterxml.uuid.Generators;
 import com.fasterxml.uuid.impl.TimeBasedEpochGenerator;
+import dev.shopmesh.platform.error.FieldViolations;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -26,5 +27,20 @@ public final class Ids {
     } catch (IllegalArgumentException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * The id in {@code raw}, recording a violation of {@code field} when it is not a UUID.
+   * Empty means absent.
+   */
+  public static Optional<UUID> parse(String raw, FieldViolations violations, String field, String what) {
+    Optional<UUID> id = parse(raw);
+    violations.check(id.isPresent(), field, "must be " + what + " (a UUID)");
+    return id;
+  }
+
+  /** An AIP-155 request_id: optional, but a UUID when given. */
+  public static Optional<UUID> requestId(String raw, FieldViolations violations) {
+    return raw.isEmpty() ? Optional.empty() : parse(raw, violations, "request_id", "a request id");
   }
 }

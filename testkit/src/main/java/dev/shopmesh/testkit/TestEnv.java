@@ -10,13 +10,22 @@ public final class TestEnv {
 
   /** A free port, a fresh database, and short drains; {@code extra} entries win. */
   public static Env service(String databasePrefix, Map<String, String> extra) {
+    return Env.of(serviceVars(databasePrefix, extra));
+  }
+
+  /** The variables of {@link #service}, for a service started in a JVM of its own. */
+  public static Map<String, String> serviceVars(String databasePrefix, Map<String, String> extra) {
     Map<String, String> vars = new HashMap<>();
     vars.put("PORT", "0");
     vars.put("DATABASE_URL", TestPostgres.newDatabase(databasePrefix));
     vars.put("DB_POOL_SIZE", "4");
     vars.put("SHUTDOWN_DRAIN", "5s");
     vars.putAll(extra);
-    return Env.of(vars);
+    return vars;
+  }
+
+  public static String databaseName(Map<String, String> vars) {
+    return databaseName(Env.of(vars));
   }
 
   public static String databaseName(Env env) {

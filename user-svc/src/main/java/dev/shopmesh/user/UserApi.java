@@ -32,7 +32,7 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
     var violations = new FieldViolations();
     violations.check(request.hasUser(), "user", "is required");
     NewUser user = NewUser.validate(request.getUser(), "user.", violations);
-    Optional<UUID> requestId = requestId(request.getRequestId(), violations);
+    Optional<UUID> requestId = Ids.requestId(request.getRequestId(), violations);
     violations.throwIfAny(ERRORS);
 
     UserRow row =
@@ -54,8 +54,7 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
   @Override
   public void getUser(GetUserRequest request, StreamObserver<User> response) {
     var violations = new FieldViolations();
-    Optional<UUID> id = Ids.parse(request.getUserId());
-    violations.check(id.isPresent(), "user_id", "must be a user id (a UUID)");
+    Optional<UUID> id = Ids.parse(request.getUserId(), violations, "user_id", "a user id");
     violations.throwIfAny(ERRORS);
 
     UserRow row =
@@ -87,14 +86,5 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
     }
     response.onNext(page.build());
     response.onCompleted();
-  }
-
-  private static Optional<UUID> requestId(String raw, FieldViolations violations) {
-    if (raw.isEmpty()) {
-      return Optional.empty();
-    }
-    Optional<UUID> id = Ids.parse(raw);
-    violations.check(id.isPresent(), "request_id", "must be a UUID");
-    return id;
   }
 }

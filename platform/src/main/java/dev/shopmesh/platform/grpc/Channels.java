@@ -4,6 +4,7 @@ import dev.shopmesh.platform.telemetry.Telemetry;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -27,19 +28,30 @@ public final class Channels {
         .build();
   }
 
+  /** Closes {@code channel} gracefully, as a resource a {@link GrpcServer} closes on stop. */
+  public static AutoCloseable closing(ManagedChannel channel) {
+    return () -> {
+      channel.shutdown();
+      if (!channel.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    };
+  }
+
   static Map<String, Object> serviceConfig(ChannelSettings settings, List<String> services) {
-    Map<String, Object> retryPolicy =
-        Map.of(
-            "maxAttempts", (double) settings.maxAttempts(),
-            "initialBackoff", "0.05s",
-            "maxBackoff", "1s",
-            "backoffMultiplier", 2.0,
-            "retryableStatusCodes", List.of("UNAVAILABLE"));
-    Map<String, Object> methodConfig =
-        Map.of(
-            "name", services.stream().map(s -> Map.of("service", s)).toList(),
-            "timeout", seconds(settings.timeout()),
-            "retryPolicy", retryPolicy);
+    Map<String, Object> methodConfig = new HashMap<>();
+    methodConfig.put("name", services.stream().map(s -> Map.of("service", s)).toList());
+    methodConfig.put("timeout", seconds(settings.timeout()));
+    if (settings.maxAttempts() > 1) { // gRPC rejects a retry policy of one attempt
+      methodConfig.put(
+          "retryPolicy",
+          Map.of(
+              "maxAttempts", (double) settings.maxAttempts(),
+              "initialBackoff", "0.05s",
+              "maxBackoff", "1s",
+              "backoffMultiplier", 2.0,
+              "retryableStatusCodes", List.of("UNAVAILABLE")));
+    }
     return Map.of(
         "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
         "methodConfig", List.of(methodConfig));

@@ -5,6 +5,7 @@ import io.grpc.ManagedChannelBuilder;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -15,6 +16,33 @@ import java.util.concurrent.TimeUnit;
  */
 public final class HealthProbe {
   private HealthProbe() {}
+
+  /** Polls {@code host:port} until its overall health is SERVING; false when time runs out. */
+  public static boolean awaitServing(String host, int port, Duration timeout)
+      throws InterruptedException {
+    ManagedChannel channel = ManagedChannelBuilder.forAddress(host, port).usePlaintext().build();
+    try {
+      var health = HealthGrpc.newBlockingStub(channel);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < deadline) {
+        try {
+          if (health
+                  .withDeadlineAfter(1, TimeUnit.SECONDS)
+                  .check(HealthCheckRequest.getDefaultInstance())
+                  .getStatus()
+              == ServingStatus.SERVING) {
+            return true;
+          }
+        } catch (RuntimeException notYet) {
+          // not listening yet
+        }
+        Thread.sleep(100);
+      }
+      return false;
+    } finally {
+      channel.shutdownNow();
+    }
+  }
 
   public static void main(String[] args) {
     if (args.length < 1) {

@@ -32,7 +32,7 @@ public final class ServiceMain {
       System.exit(2);
       return;
     } catch (Exception e) {
-      log.error("{} failed to start", name, e);
+      log.debug("{} failed to start", name, e); // LOG_LEVEL=DEBUG shows the stack trace
       System.err.println(name + ": cannot start: " + rootCause(e));
       System.exit(1);
       return;

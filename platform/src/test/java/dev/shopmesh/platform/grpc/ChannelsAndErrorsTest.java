@@ -51,9 +51,13 @@ class ChannelsAndErrorsTest {
   }
 
   private SimpleServiceGrpc.SimpleServiceBlockingStub client(String target, Duration timeout) {
+    return client(target, timeout, 4);
+  }
+
+  private SimpleServiceGrpc.SimpleServiceBlockingStub client(String target, Duration timeout, int attempts) {
     ManagedChannel channel =
         Channels.create(
-            new ChannelSettings(target, timeout, 4),
+            new ChannelSettings(target, timeout, attempts),
             Telemetry.noop(),
             List.of(SimpleServiceGrpc.SERVICE_NAME));
     channels.add(channel);
@@ -96,6 +100,22 @@ class ChannelsAndErrorsTest {
 
     assertThat(stub.unaryRpc(SimpleRequest.getDefaultInstance()).getResponseMessage()).isEqualTo("ok");
     assertThat(calls.get()).isEqualTo(3);
+  }
+
+  @Test
+  void oneAttemptMeansNoRetry() {
+    AtomicInteger calls = new AtomicInteger();
+    GrpcServer flaky =
+        server(
+            () -> {
+              calls.incrementAndGet();
+              throw Status.UNAVAILABLE.asRuntimeException();
+            });
+    var stub = client("localhost:" + flaky.port(), Duration.ofSeconds(5), 1);
+
+    assertThatThrownBy(() -> stub.unaryRpc(SimpleRequest.getDefaultInstance()))
+        .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(calls.get()).isEqualTo(1);
   }
 
   @Test

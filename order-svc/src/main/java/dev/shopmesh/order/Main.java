@@ -1,0 +1,73 @@
+package dev.shopmesh.order;
+
+import dev.shopmesh.payment.v1.PaymentServiceGrpc;
+import dev.shopmesh.platform.config.Env;
+import dev.shopmesh.platform.db.Database;
+import dev.shopmesh.platform.db.DatabaseSettings;
+import dev.shopmesh.platform.grpc.ChannelSettings;
+import dev.shopmesh.platform.grpc.Channels;
+import dev.shopmesh.platform.grpc.GrpcServer;
+import dev.shopmesh.platform.grpc.ServerSettings;
+import dev.shopmesh.platform.grpc.ServiceMain;
+import dev.shopmesh.platform.telemetry.Telemetry;
+import dev.shopmesh.user.v1.UserServiceGrpc;
+import io.grpc.ManagedChannel;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * order-svc: wires OrderService to its database, its two peers and the reconciler. Tests start
+ * it through {@link #wire} or {@link #start}.
+ */
+public final class Main {
+  public static final String NAME = "order-svc";
+  public static final int DEFAULT_PORT = 50052;
+
+  private Main() {}
+
+  /** The running service, with the reconciler exposed for tests that drive it. */
+  public record Running(GrpcServer server, Reconciler reconciler) {}
+
+  public static void main(String[] args) {
+    ServiceMain.run(NAME, Main::start);
+  }
+
+  public static GrpcServer start(Env env) {
+    return wire(env).server();
+  }
+
+  public static Running wire(Env env) {
+    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
+    DatabaseSettings database = DatabaseSettings.from(env);
+    ChannelSettings users =
+        ChannelSettings.from(env, "USER_SVC", "localhost:50051", Duration.ofSeconds(2));
+    ChannelSettings payments =
+        ChannelSettings.from(env, "PAYMENT_SVC", "localhost:50053", Duration.ofSeconds(3));
+    Reconciler.Settings reconciling = Reconciler.Settings.from(env);
+    Telemetry telemetry = Telemetry.create(NAME, env);
+
+    Database db = Database.start("order", database, telemetry);
+    ManagedChannel userChannel =
+        Channels.create(users, telemetry, List.of(UserServiceGrpc.SERVICE_NAME));
+    ManagedChannel paymentChannel =
+        Channels.create(payments, telemetry, List.of(PaymentServiceGrpc.SERVICE_NAME));
+    OrderStore store = new OrderStore(db.jdbi());
+    OrderSaga saga = new OrderSaga(store, userChannel, paymentChannel);
+    Reconciler reconciler =
+        new Reconciler(store, saga, reconciling, List.of(paymentChannel)).start();
+    GrpcServer grpc =
+        GrpcServer.start(
+            NAME,
+            GrpcServer.netty(server),
+            server,
+            telemetry,
+            List.of(new OrderApi(saga, store)),
+            List.of(
+                reconciler,
+                Channels.closing(userChannel),
+                Channels.closing(paymentChannel),
+                db,
+                telemetry));
+    return new Running(grpc, reconciler);
+  }
+}

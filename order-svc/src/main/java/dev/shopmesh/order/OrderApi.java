@@ -1,0 +1,96 @@
+package dev.shopmesh.order;
+
+import dev.shopmesh.order.v1.CancelOrderRequest;
+import dev.shopmesh.order.v1.CreateOrderRequest;
+import dev.shopmesh.order.v1.GetOrderRequest;
+import dev.shopmesh.order.v1.LineItem;
+import dev.shopmesh.order.v1.ListOrdersRequest;
+import dev.shopmesh.order.v1.ListOrdersResponse;
+import dev.shopmesh.order.v1.Order;
+import dev.shopmesh.order.v1.OrderServiceGrpc;
+import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.error.FieldViolations;
+import dev.shopmesh.platform.paging.PageToken;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/** The gRPC face of order-svc: validates requests, runs the saga, maps results. */
+final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
+  private final OrderSaga saga;
+  private final OrderStore store;
+
+  OrderApi(OrderSaga saga, OrderStore store) {
+    this.saga = saga;
+    this.store = store;
+  }
+
+  @Override
+  public void createOrder(CreateOrderRequest request, StreamObserver<Order> response) {
+    var violations = new FieldViolations();
+    violations.check(request.hasOrder(), "order", "is required");
+    NewOrder order = NewOrder.validate(request.getOrder(), violations);
+    Optional<UUID> requestId = Ids.requestId(request.getRequestId(), violations);
+    violations.throwIfAny(OrderSaga.ERRORS);
+
+    OrderRow placed = saga.place(order, requestId);
+    response.onNext(placed.toProto(order.items()));
+    response.onCompleted();
+  }
+
+  @Override
+  public void getOrder(GetOrderRequest request, StreamObserver<Order> response) {
+    var violations = new FieldViolations();
+    Optional<UUID> id = Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
+    violations.throwIfAny(OrderSaga.ERRORS);
+
+    OrderRow order =
+        store
+            .get(id.orElseThrow())
+            .orElseThrow(
+                () ->
+                    OrderSaga.ERRORS.notFound(
+                        "ORDER_NOT_FOUND",
+                        "order " + request.getOrderId() + " not found",
+                        Map.of("order_id", request.getOrderId())));
+    response.onNext(order.toProto(store.items(order.orderId())));
+    response.onCompleted();
+  }
+
+  @Override
+  public void listOrders(ListOrdersRequest request, StreamObserver<ListOrdersResponse> response) {
+    var violations = new FieldViolations();
+    Optional<UUID> userId =
+        request.getUserId().isEmpty()
+            ? Optional.empty()
+            : Ids.parse(request.getUserId(), violations, "user_id", "a user id");
+    int size = PageToken.pageSize(request.getPageSize(), violations, "page_size");
+    String scope = "orders|" + request.getUserId();
+    Optional<UUID> after = PageToken.decode(request.getPageToken(), scope, violations, "page_token");
+    violations.throwIfAny(OrderSaga.ERRORS);
+
+    List<OrderRow> rows = store.page(userId, after, size + 1);
+    List<OrderRow> page = rows.subList(0, Math.min(size, rows.size()));
+    Map<UUID, List<LineItem>> items = store.items(page.stream().map(OrderRow::orderId).toList());
+    var out = ListOrdersResponse.newBuilder();
+    page.forEach(row -> out.addOrders(row.toProto(items.getOrDefault(row.orderId(), List.of()))));
+    if (rows.size() > size) {
+      out.setNextPageToken(PageToken.encode(rows.get(size - 1).orderId(), scope));
+    }
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void cancelOrder(CancelOrderRequest request, StreamObserver<Order> response) {
+    var violations = new FieldViolations();
+    Optional<UUID> id = Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
+    violations.throwIfAny(OrderSaga.ERRORS);
+
+    OrderRow order = saga.cancel(id.orElseThrow());
+    response.onNext(order.toProto(store.items(order.orderId())));
+    response.onCompleted();
+  }
+}

@@ -1,0 +1,176 @@
+package dev.shopmesh.order;
+
+import dev.shopmesh.payment.v1.ChargeRequest;
+import dev.shopmesh.payment.v1.Payment;
+import dev.shopmesh.payment.v1.PaymentServiceGrpc;
+import dev.shopmesh.payment.v1.RefundRequest;
+import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.error.Errors;
+import dev.shopmesh.platform.error.FieldViolations;
+import dev.shopmesh.user.v1.GetUserRequest;
+import dev.shopmesh.user.v1.UserServiceGrpc;
+import io.grpc.Channel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The order saga (DESIGN.md): check the user, record the order as PENDING_PAYMENT, charge it,
+ * and settle it as CONFIRMED or PAYMENT_DECLINED; and cancellation with its refund.
+ *
+ * <p>Every step is safe to repeat. The order row is committed before the charge, Charge and
+ * Refund are idempotent per order at payment-svc, and each state change is conditional on the
+ * state it leaves. So a client retry, the reconciler, or a second replica can finish whatever a
+ * crash or a lost response left half done, and the loser of any race simply reloads.
+ */
+final class OrderSaga {
+  static final Errors ERRORS = new Errors("order.shopmesh.dev");
+  private static final Logger log = LoggerFactory.getLogger(OrderSaga.class);
+
+  private final OrderStore store;
+  private final UserServiceGrpc.UserServiceBlockingStub users;
+  private final PaymentServiceGrpc.PaymentServiceBlockingStub payments;
+
+  /** Deadlines and retries of both peers come from their channels' service config. */
+  OrderSaga(OrderStore store, Channel userChannel, Channel paymentChannel) {
+    this.store = store;
+    this.users = UserServiceGrpc.newBlockingStub(userChannel);
+    this.payments = PaymentServiceGrpc.newBlockingStub(paymentChannel);
+  }
+
+  /** Places an order; returns it CONFIRMED, PAYMENT_DECLINED, or PENDING_PAYMENT. */
+  OrderRow place(NewOrder order, Optional<UUID> requestId) {
+    if (requestId.isPresent()) {
+      Optional<OrderRow> earlier = store.byRequestId(requestId.get());
+      if (earlier.isPresent()) {
+        return resume(earlier.get(), order);
+      }
+    }
+    checkUserExists(order.userId());
+    OrderStore.Insert insert = store.insertPending(Ids.newId(), order, requestId);
+    return insert.created() ? charge(store, insert.order()) : resume(insert.order(), order);
+  }
+
+  /** A replayed request_id: the same payload continues the order; another one is refused. */
+  private OrderRow resume(OrderRow earlier, NewOrder order) {
+    if (!Arrays.equals(earlier.requestHash(), order.fingerprint())) {
+      throw ERRORS.invalidArgument(
+          "REQUEST_ID_REUSED",
+          new FieldViolations().add("request_id", "was already used for a different order"));
+    }
+    return earlier.state().equals(OrderRow.PENDING_PAYMENT) ? charge(store, earlier) : earlier;
+  }
+
+  private void checkUserExists(UUID userId) {
+    try {
+      users.getUser(GetUserRequest.newBuilder().setUserId(userId.toString()).build());
+    } catch (StatusRuntimeException e) {
+      Status.Code code = e.getStatus().getCode();
+      Map<String, String> meta = Map.of("user_id", userId.toString());
+      throw switch (code) {
+        case NOT_FOUND ->
+            ERRORS.failedPrecondition("USER_NOT_FOUND", "user " + userId + " not found", meta);
+        case DEADLINE_EXCEEDED ->
+            ERRORS.deadlineExceeded(
+                "USER_SERVICE_TIMEOUT",
+                "user-svc did not answer in time; no order was created");
+        case CANCELLED -> Status.CANCELLED.withDescription("cancelled by the client").asRuntimeException();
+        default -> {
+          log.warn("GetUser failed with {}: {}", code, e.getStatus().getDescription());
+          yield ERRORS.unavailable(
+              "USER_SERVICE_UNAVAILABLE", "user-svc is unavailable; no order was created");
+        }
+      };
+    }
+  }
+
+  /**
+   * Charges a PENDING_PAYMENT order and settles it. When payment-svc cannot be reached the
+   * order stays PENDING_PAYMENT for the reconciler, and is returned as it is.
+   */
+  OrderRow charge(OrderStore tx, OrderRow order) {
+    Payment payment;
+    try {
+      payment =
+          payments.charge(
+              ChargeRequest.newBuilder()
+                  .setOrderId(order.orderId().toString())
+                  .setUserId(order.userId().toString())
+                  .setAmountMinor(order.totalMinor())
+                  .setCurrencyCode(order.currencyCode())
+                  .build());
+    } catch (StatusRuntimeException e) {
+      log.warn(
+          "order {} stays PENDING_PAYMENT: Charge failed with {}",
+          order.orderId(),
+          e.getStatus().getCode());
+      return order;
+    }
+    String state =
+        payment.getState() == Payment.State.CAPTURED
+            ? OrderRow.CONFIRMED
+            : OrderRow.PAYMENT_DECLINED;
+    UUID paymentId = UUID.fromString(payment.getPaymentId());
+    return tx.settlePending(order.orderId(), state, paymentId, payment.getDeclineReason())
+        // It left PENDING_PAYMENT meanwhile (cancelled, or settled by another caller).
+        .or(() -> tx.get(order.orderId()))
+        .orElseThrow();
+  }
+
+  /** Cancels an order, refunding its payment; a cancelled order comes back unchanged. */
+  OrderRow cancel(UUID orderId) {
+    while (true) {
+      OrderRow order =
+          store
+              .get(orderId)
+              .orElseThrow(
+                  () ->
+                      ERRORS.notFound(
+                          "ORDER_NOT_FOUND",
+                          "order " + orderId + " not found",
+                          Map.of("order_id", orderId.toString())));
+      switch (order.state()) {
+        case OrderRow.CANCELLED -> {
+          return order;
+        }
+        case OrderRow.PAYMENT_DECLINED ->
+            throw ERRORS.failedPrecondition(
+                "ORDER_NOT_CANCELLABLE",
+                "order " + orderId + " was declined; only pending or confirmed orders can be cancelled",
+                Map.of("order_id", orderId.toString(), "state", order.state()));
+        default -> {
+          Optional<OrderRow> cancelled = store.cancel(orderId);
+          if (cancelled.isPresent()) {
+            return refund(store, cancelled.get());
+          }
+          // Its state changed under us: look again.
+        }
+      }
+    }
+  }
+
+  /**
+   * Makes sure no money stays captured for a cancelled order. When payment-svc cannot be
+   * reached the order keeps refund_pending for the reconciler.
+   */
+  OrderRow refund(OrderStore tx, OrderRow order) {
+    Payment payment;
+    try {
+      payment = payments.refund(RefundRequest.newBuilder().setOrderId(order.orderId().toString()).build());
+    } catch (StatusRuntimeException e) {
+      log.warn(
+          "order {} cancelled, refund pending: Refund failed with {}",
+          order.orderId(),
+          e.getStatus().getCode());
+      return order;
+    }
+    UUID refunded =
+        payment.getState() == Payment.State.REFUNDED ? UUID.fromString(payment.getPaymentId()) : null;
+    return tx.refundSettled(order.orderId(), refunded).or(() -> tx.get(order.orderId())).orElseThrow();
+  }
+}

@@ -1,0 +1,33 @@
+package dev.shopmesh.payment;
+
+import dev.shopmesh.platform.config.Env;
+import dev.shopmesh.platform.db.Database;
+import dev.shopmesh.platform.db.DatabaseSettings;
+import dev.shopmesh.platform.grpc.GrpcServer;
+import dev.shopmesh.platform.grpc.ServerSettings;
+import dev.shopmesh.platform.grpc.ServiceMain;
+import dev.shopmesh.platform.telemetry.Telemetry;
+import java.util.List;
+
+/** payment-svc: wires PaymentService to its database. Tests start it through {@link #start}. */
+public final class Main {
+  public static final String NAME = "payment-svc";
+  public static final int DEFAULT_PORT = 50053;
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    ServiceMain.run(NAME, Main::start);
+  }
+
+  public static GrpcServer start(Env env) {
+    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
+    DatabaseSettings database = DatabaseSettings.from(env);
+    PaymentPolicy policy = PaymentPolicy.from(env);
+    Telemetry telemetry = Telemetry.create(NAME, env);
+    Database db = Database.start("payment", database, telemetry);
+    PaymentApi api = new PaymentApi(new PaymentStore(db.jdbi()), policy);
+    return GrpcServer.start(
+        NAME, GrpcServer.netty(server), server, telemetry, List.of(api), List.of(db, telemetry));
+  }
+}

@@ -1,0 +1,107 @@
+package dev.shopmesh.payment;
+
+import dev.shopmesh.payment.v1.ChargeRequest;
+import dev.shopmesh.payment.v1.GetPaymentRequest;
+import dev.shopmesh.payment.v1.ListPaymentsRequest;
+import dev.shopmesh.payment.v1.ListPaymentsResponse;
+import dev.shopmesh.payment.v1.Payment;
+import dev.shopmesh.payment.v1.PaymentServiceGrpc;
+import dev.shopmesh.payment.v1.RefundRequest;
+import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.Money;
+import dev.shopmesh.platform.error.Errors;
+import dev.shopmesh.platform.error.FieldViolations;
+import dev.shopmesh.platform.paging.PageToken;
+import io.grpc.stub.StreamObserver;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/** The gRPC face of payment-svc. Charge and Refund are internal: only order-svc calls them. */
+final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
+  static final Errors ERRORS = new Errors("payment.shopmesh.dev");
+
+  private final PaymentStore store;
+  private final PaymentPolicy policy;
+
+  PaymentApi(PaymentStore store, PaymentPolicy policy) {
+    this.store = store;
+    this.policy = policy;
+  }
+
+  @Override
+  public void charge(ChargeRequest request, StreamObserver<Payment> response) {
+    var violations = new FieldViolations();
+    Optional<UUID> orderId = Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
+    Optional<UUID> userId = Ids.parse(request.getUserId(), violations, "user_id", "a user id");
+    violations.check(request.getAmountMinor() > 0, "amount_minor", "must be more than 0");
+    violations.check(
+        Money.isCurrency(request.getCurrencyCode()),
+        "currency_code",
+        "must be an ISO-4217 currency code such as EUR");
+    violations.throwIfAny(ERRORS);
+
+    var charge =
+        new PaymentStore.ChargeRequest(
+            orderId.orElseThrow(),
+            userId.orElseThrow(),
+            request.getAmountMinor(),
+            request.getCurrencyCode());
+    PaymentRow row = store.charge(charge, policy.declineReason(request.getAmountMinor()));
+    response.onNext(row.toProto());
+    response.onCompleted();
+  }
+
+  @Override
+  public void refund(RefundRequest request, StreamObserver<Payment> response) {
+    var violations = new FieldViolations();
+    Optional<UUID> orderId = Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
+    violations.throwIfAny(ERRORS);
+
+    response.onNext(store.refund(orderId.orElseThrow()).toProto());
+    response.onCompleted();
+  }
+
+  @Override
+  public void getPayment(GetPaymentRequest request, StreamObserver<Payment> response) {
+    var violations = new FieldViolations();
+    Optional<UUID> id = Ids.parse(request.getPaymentId(), violations, "payment_id", "a payment id");
+    violations.throwIfAny(ERRORS);
+
+    PaymentRow row =
+        store
+            .get(id.orElseThrow())
+            .orElseThrow(
+                () ->
+                    ERRORS.notFound(
+                        "PAYMENT_NOT_FOUND",
+                        "payment " + request.getPaymentId() + " not found",
+                        Map.of("payment_id", request.getPaymentId())));
+    response.onNext(row.toProto());
+    response.onCompleted();
+  }
+
+  @Override
+  public void listPayments(
+      ListPaymentsRequest request, StreamObserver<ListPaymentsResponse> response) {
+    var violations = new FieldViolations();
+    Optional<UUID> orderId =
+        request.getOrderId().isEmpty()
+            ? Optional.empty()
+            : Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
+    int size = PageToken.pageSize(request.getPageSize(), violations, "page_size");
+    String scope = "payments|" + request.getOrderId();
+    Optional<UUID> after = PageToken.decode(request.getPageToken(), scope, violations, "page_token");
+    violations.throwIfAny(ERRORS);
+
+    List<PaymentRow> rows = store.page(orderId, after, size + 1);
+    var page = ListPaymentsResponse.newBuilder();
+    rows.stream().limit(size).forEach(row -> page.addPayments(row.toProto()));
+    if (rows.size() > size) {
+      page.setNextPageToken(PageToken.encode(rows.get(size - 1).paymentId(), scope));
+    }
+    response.onNext(page.build());
+    response.onCompleted();
+  }
+}
