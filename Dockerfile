@@ -43,8 +43,6 @@ WORKDIR /app
 # The app jar's manifest Class-Path names lib/<artifact>.jar, next to it.
 COPY --from=layers /layers/deps/ /app/lib/
 COPY --from=layers /layers/project/ /app/lib/
-# The Java edge reads it (DESCRIPTOR_SET); it is small, so every service image carries it.
-COPY --from=build /src/proto/target/descriptor/shopmesh.protobin /app/shopmesh.protobin
 COPY --from=layers /layers/app/app.jar /app/app.jar
 USER 10001:10001
 # JVM flags for a container with a memory limit (compose: 512M) and a core or two:

@@ -170,14 +170,14 @@ class ComposeFileTest {
   }
 
   @Test
-  void servicesExportTracesToJaegerOverOtlpHttp() {
+  void servicesExportTracesOnlyToJaegerOverOtlpHttp() {
     for (String service : Compose.javaServiceModules().keySet()) {
       Map<String, String> env = Compose.environment(service);
       if (env.keySet().stream().anyMatch(k -> k.startsWith("OTEL_"))) {
         assertThat(env).as(service)
             .containsEntry("OTEL_EXPORTER_OTLP_ENDPOINT", "http://jaeger:4318")
             .containsEntry("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
-            .containsEntry("OTEL_SERVICE_NAME", service);
+            .containsEntry("OTEL_METRICS_EXPORTER", "none");
       }
     }
   }

@@ -84,12 +84,12 @@ class ComposeServicesTest {
           .flatMap(java.util.Optional::stream)
           .toList();
       for (String grpcService : healthChecked) {
-        assertThat(health(running.port(), grpcService))
+        assertThat(health(running.grpcPort(), grpcService))
             .as("%s serves %s, which Envoy health-checks", service, grpcService)
             .isEqualTo(ServingStatus.SERVING);
       }
 
-      List<String> probe = probeCommand(service, module, running.port());
+      List<String> probe = probeCommand(service, module, running.grpcPort());
       assertThat(run(probe)).as("compose's healthcheck, run here: " + String.join(" ", probe)).isZero();
     } finally {
       running.stop();

@@ -405,7 +405,8 @@ class EnvoyConfigTest {
           .anySatisfy(f -> assertThat(f.toString()).contains("x-envoy-original-path").contains("application/grpc"));
       Struct body = mapper.getBodyFormatOverride().getJsonFormat();
       assertThat(mapper.getBodyFormatOverride().getContentType()).isEqualTo("application/json");
-      assertThat(body.getFieldsMap().keySet()).containsExactlyInAnyOrder("code", "message");
+      assertThat(body.getFieldsMap().keySet()).containsExactlyInAnyOrder("code", "message", "details");
+      assertThat(body.getFieldsOrThrow("details").hasListValue()).as("details is an array").isTrue();
       int code = (int) body.getFieldsOrThrow("code").getNumberValue();
       if (NO_GRPC_CODE_FOR.containsKey(status)) {
         assertThat(code).as("HTTP %d, which no gRPC code maps to", status).isEqualTo(NO_GRPC_CODE_FOR.get(status));

@@ -22,8 +22,9 @@ final class ServiceModules {
 
   /** A service started through its production wiring. */
   record Running(Object server) {
-    int port() {
-      return (Integer) call("port");
+    /** The gRPC port: {@code port()} of a service, {@code grpcPort()} of the edge. */
+    int grpcPort() {
+      return (Integer) call(hasMethod("grpcPort") ? "grpcPort" : "port");
     }
 
     void stop() {
