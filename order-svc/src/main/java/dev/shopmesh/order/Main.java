@@ -52,9 +52,9 @@ public final class Main {
     ManagedChannel paymentChannel =
         Channels.create(payments, telemetry, List.of(PaymentServiceGrpc.SERVICE_NAME));
     OrderStore store = new OrderStore(db.jdbi());
-    OrderSaga saga = new OrderSaga(store, userChannel, paymentChannel);
+    OrderSaga saga = new OrderSaga(store, userChannel, paymentChannel, telemetry);
     Reconciler reconciler =
-        new Reconciler(store, saga, reconciling, List.of(paymentChannel)).start();
+        new Reconciler(store, saga, reconciling, List.of(paymentChannel), telemetry).start();
     GrpcServer grpc =
         GrpcServer.start(
             NAME,
@@ -66,8 +66,8 @@ public final class Main {
                 reconciler,
                 Channels.closing(userChannel),
                 Channels.closing(paymentChannel),
-                db,
-                telemetry));
+                telemetry,
+                db));
     return new Running(grpc, reconciler);
   }
 }

@@ -7,15 +7,24 @@ import dev.shopmesh.payment.v1.RefundRequest;
 import dev.shopmesh.platform.Ids;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
+import dev.shopmesh.platform.telemetry.Telemetry;
 import dev.shopmesh.user.v1.GetUserRequest;
 import dev.shopmesh.user.v1.UserServiceGrpc;
 import io.grpc.Channel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,28 +41,78 @@ final class OrderSaga {
   static final Errors ERRORS = new Errors("order.shopmesh.dev");
   private static final Logger log = LoggerFactory.getLogger(OrderSaga.class);
 
+  static final AttributeKey<String> ORDER_ID = AttributeKey.stringKey("order.id");
+  static final AttributeKey<String> ORDER_STATE = AttributeKey.stringKey("order.state");
+
   private final OrderStore store;
   private final UserServiceGrpc.UserServiceBlockingStub users;
   private final PaymentServiceGrpc.PaymentServiceBlockingStub payments;
+  private final Tracer tracer;
+  private final LongCounter outcomes;
 
   /** Deadlines and retries of both peers come from their channels' service config. */
-  OrderSaga(OrderStore store, Channel userChannel, Channel paymentChannel) {
+  OrderSaga(OrderStore store, Channel userChannel, Channel paymentChannel, Telemetry telemetry) {
     this.store = store;
     this.users = UserServiceGrpc.newBlockingStub(userChannel);
     this.payments = PaymentServiceGrpc.newBlockingStub(paymentChannel);
+    this.tracer = telemetry.tracer("dev.shopmesh.order");
+    this.outcomes =
+        telemetry
+            .meter("dev.shopmesh.order")
+            .counterBuilder("shopmesh.orders.placed")
+            .setDescription("CreateOrder calls that returned an order, by the state it was left in")
+            .setUnit("{order}")
+            .build();
   }
 
   /** Places an order; returns it CONFIRMED, PAYMENT_DECLINED, or PENDING_PAYMENT. */
   OrderRow place(NewOrder order, Optional<UUID> requestId) {
+    OrderRow placed = runSaga(order, requestId);
+    // On the CreateOrder server span: which order this call was about, and where it ended.
+    Span.current().setAttribute(ORDER_ID, placed.orderId().toString());
+    Span.current().setAttribute(ORDER_STATE, placed.state());
+    outcomes.add(1, Attributes.of(ORDER_STATE, placed.state()));
+    return placed;
+  }
+
+  private OrderRow runSaga(NewOrder order, Optional<UUID> requestId) {
     if (requestId.isPresent()) {
       Optional<OrderRow> earlier = store.byRequestId(requestId.get());
       if (earlier.isPresent()) {
         return resume(earlier.get(), order);
       }
     }
-    checkUserExists(order.userId());
-    OrderStore.Insert insert = store.insertPending(Ids.newId(), order, requestId);
+    step("saga check user", null, () -> checkUserExists(order.userId()));
+    UUID orderId = Ids.newId();
+    OrderStore.Insert insert =
+        step("saga record order", orderId, () -> store.insertPending(orderId, order, requestId));
     return insert.created() ? charge(store, insert.order()) : resume(insert.order(), order);
+  }
+
+  /** Runs one saga step in a span of its own, so a trace shows where an order's time went. */
+  private <T> T step(String name, UUID orderId, Supplier<T> work) {
+    Span span = tracer.spanBuilder(name).startSpan();
+    if (orderId != null) {
+      span.setAttribute(ORDER_ID, orderId.toString());
+    }
+    try (Scope scope = span.makeCurrent()) {
+      return work.get();
+    } catch (RuntimeException e) {
+      span.setStatus(StatusCode.ERROR, e.getMessage());
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private void step(String name, UUID orderId, Runnable work) {
+    step(
+        name,
+        orderId,
+        () -> {
+          work.run();
+          return null;
+        });
   }
 
   /** A replayed request_id: the same payload continues the order; another one is refused. */
@@ -94,6 +153,10 @@ final class OrderSaga {
    * order stays PENDING_PAYMENT for the reconciler, and is returned as it is.
    */
   OrderRow charge(OrderStore tx, OrderRow order) {
+    return step("saga charge", order.orderId(), () -> chargeAndSettle(tx, order));
+  }
+
+  private OrderRow chargeAndSettle(OrderStore tx, OrderRow order) {
     Payment payment;
     try {
       payment =
@@ -124,6 +187,7 @@ final class OrderSaga {
 
   /** Cancels an order, refunding its payment; a cancelled order comes back unchanged. */
   OrderRow cancel(UUID orderId) {
+    Span.current().setAttribute(ORDER_ID, orderId.toString());
     while (true) {
       OrderRow order =
           store

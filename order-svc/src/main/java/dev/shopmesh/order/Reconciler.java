@@ -1,7 +1,14 @@
 package dev.shopmesh.order;
 
 import dev.shopmesh.platform.config.Env;
+import dev.shopmesh.platform.telemetry.Telemetry;
 import io.grpc.ManagedChannel;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -47,13 +54,34 @@ final class Reconciler implements AutoCloseable {
   private final Settings settings;
   private final List<ManagedChannel> peers;
   private final AtomicLong fixed = new AtomicLong();
+  private final Tracer tracer;
+  private final LongCounter settled;
   private ScheduledExecutorService scheduler;
 
-  Reconciler(OrderStore store, OrderSaga saga, Settings settings, List<ManagedChannel> peers) {
+  Reconciler(
+      OrderStore store,
+      OrderSaga saga,
+      Settings settings,
+      List<ManagedChannel> peers,
+      Telemetry telemetry) {
     this.store = store;
     this.saga = saga;
     this.settings = settings;
     this.peers = peers;
+    this.tracer = telemetry.tracer("dev.shopmesh.order");
+    Meter meter = telemetry.meter("dev.shopmesh.order");
+    this.settled =
+        meter
+            .counterBuilder("shopmesh.reconciler.settled")
+            .setDescription("Orders the reconciler moved forward, by the state it left them in")
+            .setUnit("{order}")
+            .build();
+    meter
+        .gaugeBuilder("shopmesh.reconciler.backlog")
+        .setDescription("Orders pending payment or with a refund pending")
+        .setUnit("{order}")
+        .ofLongs()
+        .buildWithCallback(m -> m.record(store.unsettledCount()));
   }
 
   /** Starts the periodic passes, when enabled. */
@@ -93,22 +121,48 @@ final class Reconciler implements AutoCloseable {
   /** One pass over the backlog; returns how many orders it moved forward. */
   int pass() {
     List<UUID> backlog = store.unsettled(settings.minAge(), settings.batch());
-    if (!backlog.isEmpty()) {
-      wakePeers();
+    if (backlog.isEmpty()) {
+      return 0; // nothing to show: an idle pass leaves no trace
     }
+    wakePeers();
+    Span span =
+        tracer
+            .spanBuilder("reconciler pass")
+            .setNoParent()
+            .setAttribute("reconciler.backlog", backlog.size())
+            .startSpan();
     int moved = 0;
-    for (UUID orderId : backlog) {
-      if (store.inTransaction(tx -> finish(tx, orderId))) {
-        moved++;
+    try (Scope scope = span.makeCurrent()) {
+      for (UUID orderId : backlog) {
+        if (store.inTransaction(tx -> finish(tx, orderId))) {
+          moved++;
+        }
       }
+    } finally {
+      span.setAttribute("reconciler.settled", moved);
+      span.end();
     }
     fixed.addAndGet(moved);
     return moved;
   }
 
   private boolean finish(OrderStore tx, UUID orderId) {
+    Span span =
+        tracer
+            .spanBuilder("reconcile order")
+            .setAttribute(OrderSaga.ORDER_ID, orderId.toString())
+            .startSpan();
+    try (Scope scope = span.makeCurrent()) {
+      return finish(tx, orderId, span);
+    } finally {
+      span.end();
+    }
+  }
+
+  private boolean finish(OrderStore tx, UUID orderId, Span span) {
     Optional<OrderRow> locked = tx.lockUnsettled(orderId);
     if (locked.isEmpty()) {
+      span.setAttribute("reconciler.skipped", true);
       return false; // settled meanwhile, or another replica holds it
     }
     OrderRow before = locked.get();
@@ -116,7 +170,9 @@ final class Reconciler implements AutoCloseable {
         before.refundPending() ? saga.refund(tx, before) : saga.charge(tx, before);
     boolean moved =
         !after.state().equals(before.state()) || after.refundPending() != before.refundPending();
+    span.setAttribute(OrderSaga.ORDER_STATE, after.state());
     if (moved) {
+      settled.add(1, Attributes.of(OrderSaga.ORDER_STATE, after.state()));
       log.info(
           "reconciled order {}: {}{} -> {}{}",
           orderId,

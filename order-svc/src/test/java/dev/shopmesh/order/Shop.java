@@ -44,8 +44,13 @@ final class Shop implements AutoCloseable {
 
   /** {@code orderEnv} adds to (and wins over) the test defaults for order-svc. */
   Shop(Map<String, String> orderEnv) {
-    users = dev.shopmesh.user.Main.start(TestEnv.service("users", Map.of()));
-    Env paymentEnv = TestEnv.service("payments", Map.of());
+    this(Map.of(), orderEnv);
+  }
+
+  /** {@code everyService} goes to all three services, {@code orderEnv} to order-svc too. */
+  Shop(Map<String, String> everyService, Map<String, String> orderEnv) {
+    users = dev.shopmesh.user.Main.start(TestEnv.service("users", everyService));
+    Env paymentEnv = TestEnv.service("payments", everyService);
     payments = dev.shopmesh.payment.Main.start(paymentEnv);
     paymentsDb = TestPostgres.dataSource(TestEnv.databaseName(paymentEnv));
     userLink = FaultProxy.to(users.port());
@@ -58,6 +63,7 @@ final class Shop implements AutoCloseable {
     vars.put("PAYMENT_SVC_TIMEOUT", "2s");
     vars.put("RECONCILE_INTERVAL", "200ms");
     vars.put("RECONCILE_MIN_AGE", "0s");
+    vars.putAll(everyService);
     vars.putAll(orderEnv);
     this.orderEnv = TestEnv.service("orders", vars);
     ordersDb = TestPostgres.dataSource(TestEnv.databaseName(this.orderEnv));

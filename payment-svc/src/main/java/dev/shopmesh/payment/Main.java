@@ -28,6 +28,6 @@ public final class Main {
     Database db = Database.start("payment", database, telemetry);
     PaymentApi api = new PaymentApi(new PaymentStore(db.jdbi()), policy);
     return GrpcServer.start(
-        NAME, GrpcServer.netty(server), server, telemetry, List.of(api), List.of(db, telemetry));
+        NAME, GrpcServer.netty(server), server, telemetry, List.of(api), List.of(telemetry, db));
   }
 }

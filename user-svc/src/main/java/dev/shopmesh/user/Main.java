@@ -27,6 +27,6 @@ public final class Main {
     Database db = Database.start("user", database, telemetry);
     UserApi api = new UserApi(new UserStore(db.jdbi()));
     return GrpcServer.start(
-        NAME, GrpcServer.netty(server), server, telemetry, List.of(api), List.of(db, telemetry));
+        NAME, GrpcServer.netty(server), server, telemetry, List.of(api), List.of(telemetry, db));
   }
 }

@@ -2,6 +2,10 @@ package dev.shopmesh.platform.db;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.Meter;
 import dev.shopmesh.platform.telemetry.Telemetry;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
@@ -64,11 +68,49 @@ public final class Database implements AutoCloseable {
       pool.close();
       throw e;
     }
+    observe(pool, name, telemetry);
     Jdbi jdbi =
         Jdbi.create(telemetry.wrap(pool))
             .installPlugin(new PostgresPlugin())
             .installPlugin(new SqlObjectPlugin());
     return new Database(pool, jdbi);
+  }
+
+  /**
+   * The pool as OTel semantic-convention metrics (connections used and idle, callers waiting,
+   * the maximum), read from HikariCP's own MXBean at each collection. The OTel HikariCP library
+   * is not published for the instrumentation version used here; this is its metric set.
+   */
+  private static void observe(HikariDataSource pool, String name, Telemetry telemetry) {
+    Meter meter = telemetry.meter("dev.shopmesh.db");
+    Attributes poolName = Attributes.of(AttributeKey.stringKey("db.client.connection.pool.name"), name);
+    Attributes used = poolName.toBuilder().put("db.client.connection.state", "used").build();
+    Attributes idle = poolName.toBuilder().put("db.client.connection.state", "idle").build();
+    meter
+        .upDownCounterBuilder("db.client.connection.count")
+        .setUnit("{connection}")
+        .buildWithCallback(
+            m -> {
+              HikariPoolMXBean mx = pool.getHikariPoolMXBean();
+              if (mx != null) {
+                m.record(mx.getActiveConnections(), used);
+                m.record(mx.getIdleConnections(), idle);
+              }
+            });
+    meter
+        .upDownCounterBuilder("db.client.connection.pending_requests")
+        .setUnit("{request}")
+        .buildWithCallback(
+            m -> {
+              HikariPoolMXBean mx = pool.getHikariPoolMXBean();
+              if (mx != null) {
+                m.record(mx.getThreadsAwaitingConnection(), poolName);
+              }
+            });
+    meter
+        .upDownCounterBuilder("db.client.connection.max")
+        .setUnit("{connection}")
+        .buildWithCallback(m -> m.record(pool.getMaximumPoolSize(), poolName));
   }
 
   public Jdbi jdbi() {

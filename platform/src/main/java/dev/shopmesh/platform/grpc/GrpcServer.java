@@ -1,6 +1,7 @@
 package dev.shopmesh.platform.grpc;
 
 import dev.shopmesh.platform.error.ErrorMapping;
+import dev.shopmesh.platform.telemetry.CallObserver;
 import dev.shopmesh.platform.telemetry.Telemetry;
 import io.grpc.BindableService;
 import io.grpc.Server;
@@ -82,7 +83,8 @@ public final class GrpcServer {
    *
    * @param builder a {@link #netty} builder in production; tests may pass an in-process one
    * @param services the service's API; each gets error mapping and tracing
-   * @param resources closed after the server has stopped, in the given order
+   * @param resources closed after the server has stopped, in the given order: telemetry before
+   *     the database, so that its last flush still finds what it observes
    */
   public static GrpcServer start(
       String name,
@@ -101,9 +103,11 @@ public final class GrpcServer {
         .addService(ProtoReflectionService.newInstance());
     List<ServerServiceDefinition> apis = services.stream().map(BindableService::bindService).toList();
     for (ServerServiceDefinition api : apis) {
-      // The last interceptor runs first: tracing sees the status that error mapping chose.
+      // The last interceptor runs first: tracing sees the status that error mapping chose, and
+      // the call observer runs inside the call's span.
       builder.addService(
-          ServerInterceptors.intercept(api, new ErrorMapping(), telemetry.serverInterceptor()));
+          ServerInterceptors.intercept(
+              api, new ErrorMapping(), new CallObserver(), telemetry.serverInterceptor()));
     }
     Server server;
     try {

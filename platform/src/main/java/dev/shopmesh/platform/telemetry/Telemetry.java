@@ -1,10 +1,13 @@
 package dev.shopmesh.platform.telemetry;
 
+import dev.shopmesh.platform.config.ConfigException;
 import dev.shopmesh.platform.config.Env;
 import io.grpc.ClientInterceptor;
 import io.grpc.ServerInterceptor;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.instrumentation.jdbc.datasource.JdbcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -63,8 +66,21 @@ public final class Telemetry implements AutoCloseable {
         otelVars.keySet().stream().anyMatch(k -> k.startsWith("otel.exporter.otlp.") && k.endsWith("endpoint"));
     String exporter = endpointSet ? "otlp" : "none";
 
+    otelVars.forEach(
+        (k, v) -> {
+          if (k.startsWith("otel.exporter.otlp.") && k.endsWith(".protocol") && !v.equals("http/protobuf")) {
+            throw new ConfigException(
+                k.toUpperCase(Locale.ROOT).replace('.', '_')
+                    + " must be http/protobuf: shopmesh sends OTLP over HTTP (port 4318) with the"
+                    + " JDK's own HttpClient, got '" + v + "'");
+          }
+        });
+
     Map<String, String> defaults = new HashMap<>();
     defaults.put("otel.service.name", serviceName);
+    // The Java SDK's default is grpc, which would need an extra HTTP/2 client; OTLP/HTTP is the
+    // spec's default and Jaeger and the Collector take it on 4318.
+    defaults.put("otel.exporter.otlp.protocol", "http/protobuf");
     defaults.put("otel.traces.exporter", exporter);
     defaults.put("otel.metrics.exporter", exporter);
     defaults.put("otel.logs.exporter", "none");
@@ -83,6 +99,7 @@ public final class Telemetry implements AutoCloseable {
             .addPropertiesCustomizer(config -> otelVars)
             .addResourceCustomizer(
                 (resource, config) -> Resource.create(resourceDefaults).merge(resource))
+            .addSamplerCustomizer((sampler, config) -> new NoOrphanDbSpans(sampler))
             .disableShutdownHook()
             .build()
             .getOpenTelemetrySdk();
@@ -96,6 +113,15 @@ public final class Telemetry implements AutoCloseable {
 
   public OpenTelemetry openTelemetry() {
     return openTelemetry;
+  }
+
+  /** A tracer for hand-made spans, where they tell a user something the library spans do not. */
+  public Tracer tracer(String scope) {
+    return openTelemetry.getTracer(scope, version());
+  }
+
+  public Meter meter(String scope) {
+    return openTelemetry.getMeter(scope);
   }
 
   public ServerInterceptor serverInterceptor() {
