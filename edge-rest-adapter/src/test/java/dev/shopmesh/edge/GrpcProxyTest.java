@@ -211,6 +211,35 @@ class GrpcProxyTest {
   }
 
   @Test
+  void anOrderPlacedThroughTheProxyIsChargedByTheBackends() {
+    User user =
+        UserServiceGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(10, TimeUnit.SECONDS)
+            .createUser(
+                CreateUserRequest.newBuilder()
+                    .setUser(User.newBuilder().setName("Mary Jackson").setEmail("m" + UUID.randomUUID() + "@example.com"))
+                    .build());
+    var orders = dev.shopmesh.order.v1.OrderServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+
+    var order =
+        orders.createOrder(
+            dev.shopmesh.order.v1.CreateOrderRequest.newBuilder()
+                .setOrder(
+                    dev.shopmesh.order.v1.Order.newBuilder()
+                        .setUserId(user.getUserId())
+                        .setCurrencyCode("EUR")
+                        .addItems(dev.shopmesh.order.v1.LineItem.newBuilder().setSku("MAP").setQuantity(1).setUnitPriceMinor(1500)))
+                .build());
+
+    assertThat(order.getState()).isEqualTo(dev.shopmesh.order.v1.Order.State.CONFIRMED);
+    var payment =
+        PaymentServiceGrpc.newBlockingStub(channel)
+            .withDeadlineAfter(10, TimeUnit.SECONDS)
+            .getPayment(dev.shopmesh.payment.v1.GetPaymentRequest.newBuilder().setPaymentId(order.getPaymentId()).build());
+    assertThat(payment.getAmountMinor()).isEqualTo(1500);
+  }
+
+  @Test
   void backendErrorsPassThroughWithTheirDetails() throws InvalidProtocolBufferException {
     var users = UserServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     String id = UUID.randomUUID().toString();

@@ -6,7 +6,9 @@ import dev.shopmesh.testkit.TestEnv;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,35 +16,48 @@ import java.util.Map;
  * the edge (also its production wiring) in front of them. One per test JVM.
  *
  * <p>user-svc takes gRPC messages of at most 16 KiB, far below the edge's 1 MiB body limit, so
- * that RESOURCE_EXHAUSTED (429) is reachable with a real request. Backends that do not exist
- * yet point at a closed port.
+ * that RESOURCE_EXHAUSTED (429) is reachable with a real request. payment-svc declines charges
+ * above its default limit of 100000 minor units.
  */
 final class LocalMesh implements AutoCloseable {
   static final int USER_SVC_MAX_MESSAGE_BYTES = 16 * 1024;
 
-  final GrpcServer users;
+  static final long PAYMENT_LIMIT_MINOR = 100_000;
+
+  private final List<GrpcServer> services;
   final Edge edge;
 
-  private LocalMesh(GrpcServer users, Edge edge) {
-    this.users = users;
+  private LocalMesh(List<GrpcServer> services, Edge edge) {
+    this.services = services;
     this.edge = edge;
   }
 
   static LocalMesh start() {
-    GrpcServer users =
-        dev.shopmesh.user.Main.start(
-            TestEnv.service(
-                "edge_users",
-                Map.of("GRPC_MAX_INBOUND_MESSAGE_BYTES", Integer.toString(USER_SVC_MAX_MESSAGE_BYTES))));
-    String closed = "localhost:" + closedPort();
-    Map<String, String> env = new HashMap<>(edgeEnv());
-    env.put("USER_SVC_TARGET", "localhost:" + users.port());
-    env.put("ORDER_SVC_TARGET", closed);
-    env.put("PAYMENT_SVC_TARGET", closed);
+    List<GrpcServer> started = new ArrayList<>();
     try {
-      return new LocalMesh(users, Main.start(Env.of(env)));
+      GrpcServer users =
+          dev.shopmesh.user.Main.start(
+              TestEnv.service(
+                  "edge_users",
+                  Map.of("GRPC_MAX_INBOUND_MESSAGE_BYTES", Integer.toString(USER_SVC_MAX_MESSAGE_BYTES))));
+      started.add(users);
+      GrpcServer payments = dev.shopmesh.payment.Main.start(TestEnv.service("edge_payments", Map.of()));
+      started.add(payments);
+      GrpcServer orders =
+          dev.shopmesh.order.Main.start(
+              TestEnv.service(
+                  "edge_orders",
+                  Map.of(
+                      "USER_SVC_TARGET", "localhost:" + users.port(),
+                      "PAYMENT_SVC_TARGET", "localhost:" + payments.port())));
+      started.add(0, orders); // stops first: it calls the other two
+      Map<String, String> env = new HashMap<>(edgeEnv());
+      env.put("USER_SVC_TARGET", "localhost:" + users.port());
+      env.put("ORDER_SVC_TARGET", "localhost:" + orders.port());
+      env.put("PAYMENT_SVC_TARGET", "localhost:" + payments.port());
+      return new LocalMesh(started, Main.start(Env.of(env)));
     } catch (RuntimeException e) {
-      users.stop();
+      started.forEach(GrpcServer::stop);
       throw e;
     }
   }
@@ -72,6 +87,6 @@ final class LocalMesh implements AutoCloseable {
   @Override
   public void close() {
     edge.stop();
-    users.stop();
+    services.forEach(GrpcServer::stop);
   }
 }

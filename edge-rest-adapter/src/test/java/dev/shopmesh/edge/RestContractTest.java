@@ -213,6 +213,219 @@ class RestContractTest {
     assertThat(info.getAsJsonObject("metadata").get("user_id").getAsString()).isEqualTo(id);
   }
 
+  // --- OrderService and PaymentService routes ------------------------------------------------
+
+  private static String orderJson(String userId, long unitPriceMinor, int quantity) {
+    return """
+        {"userId": "%s", "currencyCode": "EUR",
+         "items": [{"sku": "BOOK-1", "quantity": %d, "unitPriceMinor": "%d"}]}"""
+        .formatted(userId, quantity, unitPriceMinor);
+  }
+
+  private static JsonObject createOrder(String userId, long unitPriceMinor, int quantity) {
+    Rest.Reply r = rest.post("/v1/orders", orderJson(userId, unitPriceMinor, quantity));
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    return r.json();
+  }
+
+  private static String id(JsonObject o, String field) {
+    return o.get(field).getAsString();
+  }
+
+  @Test
+  void createOrderChargesItAndPrintsMoneyAsStrings() {
+    String userId = id(createUser(), "userId");
+
+    JsonObject order = createOrder(userId, 1250, 2);
+
+    assertThat(order.keySet())
+        .containsExactly(
+            "orderId", "userId", "items", "currencyCode", "totalMinor", "state", "paymentId",
+            "failureReason", "createTime", "updateTime");
+    assertThat(order.get("state").getAsString()).isEqualTo("CONFIRMED");
+    // int64 as a JSON string, as in Envoy's output.
+    assertThat(order.get("totalMinor").getAsJsonPrimitive().isString()).isTrue();
+    assertThat(order.get("totalMinor").getAsString()).isEqualTo("2500");
+    JsonObject item = order.getAsJsonArray("items").get(0).getAsJsonObject();
+    assertThat(item.get("unitPriceMinor").getAsJsonPrimitive().isString()).isTrue();
+    assertThat(item.get("unitPriceMinor").getAsString()).isEqualTo("1250");
+    assertThat(item.get("quantity").getAsInt()).isEqualTo(2);
+    assertThat(id(order, "paymentId")).isNotEmpty();
+    // A field at its default value is printed.
+    assertThat(order.get("failureReason").getAsString()).isEmpty();
+  }
+
+  @Test
+  void int64FieldsAcceptJsonNumbersToo() {
+    String userId = id(createUser(), "userId");
+    String body =
+        "{\"userId\": \"" + userId + "\", \"currencyCode\": \"EUR\","
+            + " \"items\": [{\"sku\": \"PEN\", \"quantity\": 3, \"unitPriceMinor\": 199}]}";
+
+    Rest.Reply r = rest.post("/v1/orders", body);
+
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    assertThat(r.json().get("totalMinor").getAsString()).isEqualTo("597");
+  }
+
+  @Test
+  void anOrderOverThePaymentLimitIsDeclined() {
+    String userId = id(createUser(), "userId");
+
+    JsonObject order = createOrder(userId, LocalMesh.PAYMENT_LIMIT_MINOR + 1, 1);
+
+    assertThat(order.get("state").getAsString()).isEqualTo("PAYMENT_DECLINED");
+    assertThat(order.get("failureReason").getAsString()).isNotEmpty();
+    Rest.Reply payments = rest.get("/v1/payments?orderId=" + id(order, "orderId"));
+    JsonObject payment = payments.json().getAsJsonArray("payments").get(0).getAsJsonObject();
+    assertThat(payment.get("state").getAsString()).isEqualTo("DECLINED");
+    assertThat(payment.get("amountMinor").getAsString()).isEqualTo(Long.toString(LocalMesh.PAYMENT_LIMIT_MINOR + 1));
+  }
+
+  @Test
+  void anOrderForAnUnknownUserIsFailedPrecondition() {
+    Rest.Reply r = rest.post("/v1/orders", orderJson(UUID.randomUUID().toString(), 100, 1));
+
+    JsonObject status = assertStatus(r, 400, 9);
+    assertThat(status.get("message").getAsString()).containsIgnoringCase("user").containsIgnoringCase("not found");
+  }
+
+  @Test
+  void anInvalidOrderNamesTheBadFields() {
+    String userId = id(createUser(), "userId");
+
+    Rest.Reply r = rest.post("/v1/orders", orderJson(userId, -5, 0));
+
+    assertStatus(r, 400, 3);
+    assertThat(violatedFields(r)).contains("order.items[0].quantity", "order.items[0].unit_price_minor");
+  }
+
+  @Test
+  void getOrderReturnsTheOrder() {
+    JsonObject order = createOrder(id(createUser(), "userId"), 500, 1);
+
+    Rest.Reply r = rest.get("/v1/orders/" + id(order, "orderId"));
+
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    assertThat(r.json()).isEqualTo(order);
+  }
+
+  @Test
+  void anUnknownOrderIsNotFound() {
+    Rest.Reply r = rest.get("/v1/orders/" + UUID.randomUUID());
+
+    assertStatus(r, 404, 5);
+  }
+
+  @Test
+  void listOrdersFiltersByUserUnderEitherParameterName() {
+    String userId = id(createUser(), "userId");
+    JsonObject first = createOrder(userId, 100, 1);
+    JsonObject second = createOrder(userId, 200, 1);
+    createOrder(id(createUser(), "userId"), 300, 1);
+
+    for (String query : List.of("userId=", "user_id=")) {
+      Rest.Reply r = rest.get("/v1/orders?" + query + userId);
+      assertThat(r.status()).as(r.toString()).isEqualTo(200);
+      List<String> ids = new ArrayList<>();
+      r.json().getAsJsonArray("orders").forEach(o -> ids.add(id(o.getAsJsonObject(), "orderId")));
+      assertThat(ids).containsExactly(id(first, "orderId"), id(second, "orderId"));
+      assertThat(r.json().get("nextPageToken").getAsString()).isEmpty();
+    }
+  }
+
+  @Test
+  void replayingCreateOrderWithTheSameRequestIdReturnsTheSameOrder() {
+    String userId = id(createUser(), "userId");
+    String requestId = UUID.randomUUID().toString();
+    String body = orderJson(userId, 700, 1);
+
+    Rest.Reply first = rest.post("/v1/orders?requestId=" + requestId, body);
+    Rest.Reply replay = rest.post("/v1/orders?request_id=" + requestId, body);
+
+    assertThat(first.status()).as(first.toString()).isEqualTo(200);
+    assertThat(replay.status()).as(replay.toString()).isEqualTo(200);
+    assertThat(id(replay.json(), "orderId")).isEqualTo(id(first.json(), "orderId"));
+    Rest.Reply payments = rest.get("/v1/payments?order_id=" + id(first.json(), "orderId"));
+    assertThat(payments.json().getAsJsonArray("payments")).hasSize(1);
+  }
+
+  @Test
+  void cancellingAConfirmedOrderRefundsItsPayment() {
+    JsonObject order = createOrder(id(createUser(), "userId"), 4200, 1);
+
+    Rest.Reply r = rest.post("/v1/orders/" + id(order, "orderId") + ":cancel", "{}");
+
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    assertThat(r.json().get("state").getAsString()).isEqualTo("CANCELLED");
+    Rest.Reply payment = rest.get("/v1/payments/" + id(order, "paymentId"));
+    assertThat(payment.status()).as(payment.toString()).isEqualTo(200);
+    assertThat(payment.json().get("state").getAsString()).isEqualTo("REFUNDED");
+    assertThat(payment.json().get("amountMinor").getAsString()).isEqualTo("4200");
+    assertThat(payment.json().get("declineReason").getAsString()).isEmpty();
+  }
+
+  @Test
+  void cancelTakesAnEmptyBody() {
+    JsonObject order = createOrder(id(createUser(), "userId"), 300, 1);
+
+    Rest.Reply r = rest.post("/v1/orders/" + id(order, "orderId") + ":cancel", "");
+
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    assertThat(r.json().get("state").getAsString()).isEqualTo("CANCELLED");
+  }
+
+  @Test
+  void cancelRejectsUnknownBodyFields() {
+    JsonObject order = createOrder(id(createUser(), "userId"), 300, 1);
+
+    Rest.Reply r = rest.post("/v1/orders/" + id(order, "orderId") + ":cancel", "{\"reason\": \"changed my mind\"}");
+
+    assertStatus(r, 400, 3);
+  }
+
+  @Test
+  void cancelIsPostOnly() {
+    Rest.Reply r = rest.get("/v1/orders/" + UUID.randomUUID() + ":cancel");
+
+    if (ENVOY) {
+      assertStatus(r, 404, 5);
+      return;
+    }
+    assertStatus(r, 405, 12);
+    assertThat(r.headers().firstValue("allow")).hasValue("POST");
+  }
+
+  @Test
+  void getPaymentShowsTheCapturedCharge() {
+    JsonObject order = createOrder(id(createUser(), "userId"), 999, 3);
+
+    Rest.Reply r = rest.get("/v1/payments/" + id(order, "paymentId"));
+
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    JsonObject payment = r.json();
+    assertThat(payment.get("state").getAsString()).isEqualTo("CAPTURED");
+    assertThat(payment.get("amountMinor").getAsString()).isEqualTo("2997");
+    assertThat(payment.get("orderId").getAsString()).isEqualTo(id(order, "orderId"));
+    assertThat(payment.get("currencyCode").getAsString()).isEqualTo("EUR");
+  }
+
+  @Test
+  void anUnknownPaymentIsNotFound() {
+    Rest.Reply r = rest.get("/v1/payments/" + UUID.randomUUID());
+
+    assertStatus(r, 404, 5);
+  }
+
+  @Test
+  void internalPaymentMethodsHaveNoRoute() {
+    Rest.Reply charge = rest.post("/shopmesh.payment.v1.PaymentService/Charge", "{}");
+    Rest.Reply refund = rest.post("/v1/payments:refund", "{}");
+
+    assertStatus(charge, 404, 5);
+    assertStatus(refund, 404, 5);
+  }
+
   // --- Path variables -----------------------------------------------------------------------
 
   @Test

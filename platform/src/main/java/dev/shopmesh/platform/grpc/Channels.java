@@ -29,16 +29,6 @@ public final class Channels {
         .build();
   }
 
-  /** Closes {@code channel} gracefully, as a resource a {@link GrpcServer} closes on stop. */
-  public static AutoCloseable closing(ManagedChannel channel) {
-    return () -> {
-      channel.shutdown();
-      if (!channel.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
-        channel.shutdownNow();
-      }
-    };
-  }
-
   /**
    * A plaintext channel for callers that also carry non-idempotent calls (the edge): every
    * method of {@code services} gets the timeout, but only {@code retryableMethods} (full names,
@@ -61,7 +51,7 @@ public final class Channels {
   static Map<String, Object> serviceConfig(
       ChannelSettings settings, List<String> services, List<String> retryableMethods) {
     List<Map<String, Object>> methodConfigs = new ArrayList<>();
-    if (!retryableMethods.isEmpty()) {
+    if (!retryableMethods.isEmpty() && settings.maxAttempts() > 1) {
       methodConfigs.add(
           Map.of(
               "name",
@@ -89,6 +79,16 @@ public final class Channels {
         "maxBackoff", "1s",
         "backoffMultiplier", 2.0,
         "retryableStatusCodes", List.of("UNAVAILABLE"));
+  }
+
+  /** Closes {@code channel} gracefully, as a resource a {@link GrpcServer} closes on stop. */
+  public static AutoCloseable closing(ManagedChannel channel) {
+    return () -> {
+      channel.shutdown();
+      if (!channel.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+        channel.shutdownNow();
+      }
+    };
   }
 
   static Map<String, Object> serviceConfig(ChannelSettings settings, List<String> services) {

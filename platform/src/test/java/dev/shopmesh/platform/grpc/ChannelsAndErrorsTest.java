@@ -103,22 +103,6 @@ class ChannelsAndErrorsTest {
   }
 
   @Test
-  void oneAttemptMeansNoRetry() {
-    AtomicInteger calls = new AtomicInteger();
-    GrpcServer flaky =
-        server(
-            () -> {
-              calls.incrementAndGet();
-              throw Status.UNAVAILABLE.asRuntimeException();
-            });
-    var stub = client("localhost:" + flaky.port(), Duration.ofSeconds(5), 1);
-
-    assertThatThrownBy(() -> stub.unaryRpc(SimpleRequest.getDefaultInstance()))
-        .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.UNAVAILABLE));
-    assertThat(calls.get()).isEqualTo(1);
-  }
-
-  @Test
   void onlyTheNamedMethodsAreRetriedWhenRetriesArePerMethod() {
     AtomicInteger calls = new AtomicInteger();
     GrpcServer flaky =
@@ -147,6 +131,22 @@ class ChannelsAndErrorsTest {
     assertThat(SimpleServiceGrpc.newBlockingStub(retries).unaryRpc(SimpleRequest.getDefaultInstance()).getResponseMessage())
         .isEqualTo("ok");
     assertThat(calls.get()).isEqualTo(3);
+  }
+
+  @Test
+  void oneAttemptMeansNoRetry() {
+    AtomicInteger calls = new AtomicInteger();
+    GrpcServer flaky =
+        server(
+            () -> {
+              calls.incrementAndGet();
+              throw Status.UNAVAILABLE.asRuntimeException();
+            });
+    var stub = client("localhost:" + flaky.port(), Duration.ofSeconds(5), 1);
+
+    assertThatThrownBy(() -> stub.unaryRpc(SimpleRequest.getDefaultInstance()))
+        .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(calls.get()).isEqualTo(1);
   }
 
   @Test
