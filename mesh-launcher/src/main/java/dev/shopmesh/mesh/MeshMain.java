@@ -68,7 +68,7 @@ public final class MeshMain {
     for (MeshPlan.Replica replica : plan) {
       ServiceProcess p =
           new ServiceProcess(
-              replica.name(), replica.command(), replica.env(), replica.grpcPort(), runDir);
+              replica.name(), replica.command(), replica.env(), replica.grpcPort(), runDir, replica.aot());
       processes.add(p);
       p.start();
     }
