@@ -1,0 +1,41 @@
+package dev.shopmesh.loadgen;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/** Runs one operation under the run's load: warm-up, measured window, drain; prints progress. */
+final class ScenarioRun {
+  private final Load load;
+  private final Duration warmup;
+  private final Duration duration;
+  private final Duration timeout;
+  private final Path out;
+  private final PrintStream console;
+
+  ScenarioRun(Load load, Duration warmup, Duration duration, Duration timeout, Path out, PrintStream console) {
+    this.load = load;
+    this.warmup = warmup;
+    this.duration = duration;
+    this.timeout = timeout;
+    this.out = out;
+    this.console = console;
+  }
+
+  ScenarioResult run(String name, String description, Operation op) throws IOException, InterruptedException {
+    console.printf("%n%s: %s, %s, warm-up %ds, measured %ds%n", name, description, load.label(), warmup.toSeconds(), duration.toSeconds());
+    long start = System.nanoTime();
+    long measureFrom = start + warmup.toNanos();
+    long end = measureFrom + duration.toNanos();
+    Measurement m = new Measurement(start, measureFrom);
+    Progress progress = Progress.start(name, m, console, start, out.resolve(name + ".hlog"));
+    try {
+      Driver.of(load).run(op, m, start, end, timeout.plusSeconds(5));
+    } finally {
+      progress.close();
+    }
+    return new ScenarioResult(
+        name, description, load.label(), duration.toNanos() / 1e9, m.sent(), m.ok(), m.errors(), m.latency());
+  }
+}
