@@ -34,6 +34,9 @@ public final class MeshMain {
     MeshOptions options;
     try {
       options = MeshOptions.parse(args, System.getenv());
+    } catch (MeshOptions.HelpRequested e) {
+      System.out.println(MeshOptions.USAGE);
+      return;
     } catch (IllegalArgumentException e) {
       System.err.println("mesh: " + e.getMessage());
       System.err.println(MeshOptions.USAGE);

@@ -1,5 +1,6 @@
 package dev.shopmesh.order;
 
+import dev.shopmesh.testkit.SagaInvariants;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -57,7 +58,7 @@ class OrderSagaTest {
   }
 
   private static long orderRows() {
-    return Invariants.count(shop.ordersDb, "SELECT count(*) FROM orders");
+    return SagaInvariants.count(shop.ordersDb, "SELECT count(*) FROM orders");
   }
 
   @Test
@@ -209,7 +210,7 @@ class OrderSagaTest {
 
     assertThat(ids).hasSize(1);
     String orderId = ids.iterator().next();
-    assertThat(Invariants.count(shop.ordersDb, "SELECT count(*) FROM orders WHERE request_id = '" + request.getRequestId() + "'"))
+    assertThat(SagaInvariants.count(shop.ordersDb, "SELECT count(*) FROM orders WHERE request_id = '" + request.getRequestId() + "'"))
         .isEqualTo(1);
     assertThat(paymentsOf(orderId)).singleElement().satisfies(p -> assertThat(p.getState()).isEqualTo(Payment.State.CAPTURED));
     assertThat(shop.orderClient.getOrder(GetOrderRequest.newBuilder().setOrderId(orderId).build()).getState())

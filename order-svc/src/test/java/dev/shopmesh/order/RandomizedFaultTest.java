@@ -1,5 +1,6 @@
 package dev.shopmesh.order;
 
+import dev.shopmesh.testkit.SagaInvariants;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.shopmesh.order.v1.CancelOrderRequest;
@@ -132,11 +133,11 @@ class RandomizedFaultTest {
         payments.restart();
       }
 
-      for (int i = 0; i < 300 && Invariants.unsettled(ordersDb) > 0; i++) {
+      for (int i = 0; i < 1200 && SagaInvariants.unsettled(ordersDb) > 0; i++) {
         Thread.sleep(100);
       }
       var counts =
-          Invariants.checkSettled(
+          SagaInvariants.checkSettled(
               ordersDb, paymentsDb, received, PaymentServiceGrpc.newBlockingStub(toPayments));
       System.out.printf(
           "chaos: %d payment-svc kills, %d orders placed, %d client calls failed, %d cancels; %s%n",

@@ -1,5 +1,6 @@
 package dev.shopmesh.order;
 
+import dev.shopmesh.testkit.SagaInvariants;
 import dev.shopmesh.order.v1.CreateOrderRequest;
 import dev.shopmesh.order.v1.LineItem;
 import dev.shopmesh.order.v1.Order;
@@ -119,7 +120,7 @@ final class Shop implements AutoCloseable {
   /** Runs reconciler passes until nothing is left to settle (or gives up after {@code passes}). */
   void reconcileUntilSettled(int passes) {
     for (int i = 0; i < passes; i++) {
-      if (Invariants.unsettled(ordersDb) == 0) {
+      if (SagaInvariants.unsettled(ordersDb) == 0) {
         return;
       }
       orders().reconciler().pass();

@@ -4,6 +4,7 @@ import dev.shopmesh.platform.telemetry.Telemetry;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,58 @@ public final class Channels {
         .enableRetry()
         .intercept(telemetry.clientInterceptor())
         .build();
+  }
+
+  /**
+   * A plaintext channel for callers that also carry non-idempotent calls (the edge): every
+   * method of {@code services} gets the timeout, but only {@code retryableMethods} (full names,
+   * {@code package.Service/Method}) are retried on UNAVAILABLE. gRPC's transparent retry of
+   * calls that never left the client still applies to all.
+   */
+  public static ManagedChannel create(
+      ChannelSettings settings,
+      Telemetry telemetry,
+      List<String> services,
+      List<String> retryableMethods) {
+    return ManagedChannelBuilder.forTarget(StaticNameResolverProvider.normalize(settings.target()))
+        .usePlaintext()
+        .defaultServiceConfig(serviceConfig(settings, services, retryableMethods))
+        .enableRetry()
+        .intercept(telemetry.clientInterceptor())
+        .build();
+  }
+
+  static Map<String, Object> serviceConfig(
+      ChannelSettings settings, List<String> services, List<String> retryableMethods) {
+    List<Map<String, Object>> methodConfigs = new ArrayList<>();
+    if (!retryableMethods.isEmpty() && settings.maxAttempts() > 1) {
+      methodConfigs.add(
+          Map.of(
+              "name",
+              retryableMethods.stream()
+                  .map(m -> Map.of("service", m.substring(0, m.indexOf('/')), "method", m.substring(m.indexOf('/') + 1)))
+                  .toList(),
+              "timeout", seconds(settings.timeout()),
+              "retryPolicy", retryPolicy(settings)));
+    }
+    if (!services.isEmpty()) {
+      methodConfigs.add(
+          Map.of(
+              "name", services.stream().map(s -> Map.of("service", s)).toList(),
+              "timeout", seconds(settings.timeout())));
+    }
+    return Map.of(
+        "loadBalancingConfig", List.of(Map.of("round_robin", Map.of())),
+        "methodConfig", methodConfigs);
+  }
+
+  private static Map<String, Object> retryPolicy(ChannelSettings settings) {
+    return Map.of(
+        "maxAttempts", (double) settings.maxAttempts(),
+        "initialBackoff", "0.05s",
+        "maxBackoff", "1s",
+        "backoffMultiplier", 2.0,
+        "retryableStatusCodes", List.of("UNAVAILABLE"));
   }
 
   /** Closes {@code channel} gracefully, as a resource a {@link GrpcServer} closes on stop. */

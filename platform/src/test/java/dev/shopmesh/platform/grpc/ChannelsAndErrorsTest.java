@@ -103,6 +103,37 @@ class ChannelsAndErrorsTest {
   }
 
   @Test
+  void onlyTheNamedMethodsAreRetriedWhenRetriesArePerMethod() {
+    AtomicInteger calls = new AtomicInteger();
+    GrpcServer flaky =
+        server(
+            () -> {
+              if (calls.incrementAndGet() % 3 != 0) {
+                throw Status.UNAVAILABLE.withDescription("try again").asRuntimeException();
+              }
+              return SimpleResponse.newBuilder().setResponseMessage("ok").build();
+            });
+    var settings = new ChannelSettings("localhost:" + flaky.port(), Duration.ofSeconds(5), 4);
+    String service = SimpleServiceGrpc.SERVICE_NAME;
+    ManagedChannel noRetries = Channels.create(settings, Telemetry.noop(), List.of(service), List.of());
+    ManagedChannel retries =
+        Channels.create(
+            settings,
+            Telemetry.noop(),
+            List.of(service),
+            List.of(SimpleServiceGrpc.getUnaryRpcMethod().getFullMethodName()));
+    channels.add(noRetries);
+    channels.add(retries);
+
+    assertThatThrownBy(() -> SimpleServiceGrpc.newBlockingStub(noRetries).unaryRpc(SimpleRequest.getDefaultInstance()))
+        .satisfies(e -> assertThat(Status.fromThrowable(e).getCode()).isEqualTo(Status.Code.UNAVAILABLE));
+    assertThat(calls.get()).isEqualTo(1);
+    assertThat(SimpleServiceGrpc.newBlockingStub(retries).unaryRpc(SimpleRequest.getDefaultInstance()).getResponseMessage())
+        .isEqualTo("ok");
+    assertThat(calls.get()).isEqualTo(3);
+  }
+
+  @Test
   void oneAttemptMeansNoRetry() {
     AtomicInteger calls = new AtomicInteger();
     GrpcServer flaky =

@@ -1,4 +1,4 @@
-package dev.shopmesh.order;
+package dev.shopmesh.testkit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -20,13 +20,13 @@ import javax.sql.DataSource;
  * DESIGN.md's saga invariants, checked the way Jepsen's bank checker sums balances: read every
  * order and every payment from the two services' own tables, join them, and assert.
  */
-final class Invariants {
-  record OrderFact(UUID orderId, String state, long total, UUID paymentId, boolean refundPending) {}
+public final class SagaInvariants {
+  public record OrderFact(UUID orderId, String state, long total, UUID paymentId, boolean refundPending) {}
 
-  record PaymentFact(UUID paymentId, UUID orderId, String state, long amount) {}
+  public record PaymentFact(UUID paymentId, UUID orderId, String state, long amount) {}
 
   /** What was checked, for the test to print. */
-  record Counts(
+  public record Counts(
       int orders, int payments, int confirmed, int declined, int cancelled, int pending, int refunded) {
     @Override
     public String toString() {
@@ -35,14 +35,14 @@ final class Invariants {
     }
   }
 
-  private Invariants() {}
+  private SagaInvariants() {}
 
   /**
    * Asserts every invariant. {@code clientOrderIds} are the ids clients were given; {@code
    * paymentApi}, when not null, also checks through ListPayments that each order has at most one
    * payment there.
    */
-  static Counts check(
+  public static Counts check(
       DataSource ordersDb,
       DataSource paymentsDb,
       Collection<String> clientOrderIds,
@@ -124,7 +124,7 @@ final class Invariants {
   }
 
   /** Asserts the invariants and that nothing is left for the reconciler. */
-  static Counts checkSettled(
+  public static Counts checkSettled(
       DataSource ordersDb,
       DataSource paymentsDb,
       Collection<String> clientOrderIds,
@@ -133,7 +133,7 @@ final class Invariants {
     return check(ordersDb, paymentsDb, clientOrderIds, paymentApi);
   }
 
-  static long unsettled(DataSource ordersDb) {
+  public static long unsettled(DataSource ordersDb) {
     long[] n = new long[1];
     query(
         ordersDb,
@@ -142,17 +142,17 @@ final class Invariants {
     return n[0];
   }
 
-  static long count(DataSource db, String sql) {
+  public static long count(DataSource db, String sql) {
     long[] n = new long[1];
     query(db, sql, rs -> n[0] = rs.getLong(1));
     return n[0];
   }
 
-  interface RowReader {
+  public interface RowReader {
     void read(ResultSet rs) throws SQLException;
   }
 
-  static void query(DataSource db, String sql, RowReader reader) {
+  public static void query(DataSource db, String sql, RowReader reader) {
     try (Connection c = db.getConnection();
         Statement s = c.createStatement();
         ResultSet rs = s.executeQuery(sql)) {

@@ -1,0 +1,234 @@
+package dev.shopmesh.edge;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import com.google.protobuf.Descriptors.Descriptor;
+import com.google.protobuf.Descriptors.FieldDescriptor;
+import com.google.protobuf.DynamicMessage;
+import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.Message;
+import com.google.protobuf.TypeRegistry;
+import com.google.protobuf.util.JsonFormat;
+import com.google.rpc.Code;
+import dev.shopmesh.edge.PathTemplate.Binding;
+import dev.shopmesh.edge.RouteTable.Route;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds a method's request message from a REST request, as Envoy's transcoder does:
+ *
+ * <ol>
+ *   <li>path variables bind the fields they name;
+ *   <li>every query parameter {@code name=value} binds the field at path {@code name} (dot
+ *       separated for nested fields; each segment by JSON name first, then by proto name, so
+ *       {@code requestId} and {@code request_id} are the same field). A repeated field takes
+ *       one value per repetition. A parameter without {@code =} is ignored, as in Envoy; one
+ *       that names no field is a 400 ({@code reject_unknown_query_parameters});
+ *   <li>the body is proto3 JSON for the field named by the rule's {@code body}, or for the
+ *       whole request with {@code body: "*"}; it is ignored when the rule has no body. Unknown
+ *       fields, wrong types and malformed JSON are 400. When a field is set both by a binding
+ *       and by the body, the body wins.
+ * </ol>
+ *
+ * <p>Values are converted by the proto3 JSON parser ({@code JsonFormat}), so a query value is
+ * read exactly as the same string would be in a JSON body: numbers, enums by name, bools,
+ * Timestamps and the like. Messages are {@link DynamicMessage}s of the descriptor set.
+ */
+final class RequestTranscoder {
+  private final JsonFormat.Parser parser;
+
+  RequestTranscoder(TypeRegistry types) {
+    this.parser = JsonFormat.parser().usingTypeRegistry(types);
+  }
+
+  /** The request message, serialized, or an {@link EdgeError} for a 400. */
+  byte[] transcode(Route route, List<Binding> pathBindings, String rawQuery, byte[] body) {
+    Descriptor type = route.descriptor().getInputType();
+    JsonObject bound = new JsonObject();
+    for (Binding b : pathBindings) {
+      bind(bound, resolve(type, b.fieldPath(), String.join(".", b.fieldPath()), false), b.value());
+    }
+    for (String param : rawQuery == null || rawQuery.isEmpty() ? new String[0] : rawQuery.split("&")) {
+      int eq = param.indexOf('=');
+      if (eq <= 0) {
+        continue; // Envoy skips "name" without "=" and "=value"
+      }
+      String name = param.substring(0, eq);
+      List<FieldDescriptor> path = resolve(type, List.of(name.split("\\.", -1)), name, true);
+      bind(bound, path, PathTemplate.unescape(param.substring(eq + 1), true));
+    }
+
+    DynamicMessage.Builder request = DynamicMessage.newBuilder(type);
+    if (!bound.isEmpty()) {
+      merge(bound.toString(), request, "parameter");
+    }
+    if (!route.body().isEmpty()) {
+      JsonElement json = strictJson(body);
+      String mismatch =
+          route.body().equals("*")
+              ? JsonShape.mismatch(json, type, "")
+              : JsonShape.fieldMismatch(json, bodyField(type, route.body()), "");
+      if (mismatch != null) {
+        throw EdgeError.of(400, Code.INVALID_ARGUMENT, "INVALID_REQUEST_BODY", "invalid body: " + mismatch, Map.of());
+      }
+      String text = json.toString();
+      if (route.body().equals("*")) {
+        merge(text, request, "body");
+      } else {
+        mergeBodyField(request, route.body(), text);
+      }
+    }
+    return request.build().toByteArray();
+  }
+
+  /** Finds the fields of a dotted path, by JSON name first and proto name second. */
+  private static List<FieldDescriptor> resolve(
+      Descriptor type, List<String> names, String original, boolean queryParameter) {
+    List<FieldDescriptor> path = new ArrayList<>();
+    Descriptor current = type;
+    for (int i = 0; i < names.size(); i++) {
+      String name = names.get(i);
+      FieldDescriptor field = find(current, name);
+      if (field == null && name.indexOf('%') >= 0) {
+        field = find(current, PathTemplate.unescape(name, true));
+      }
+      if (field == null) {
+        String message = "Could not find field \"" + name + "\" in the type \"" + current.getFullName() + "\".";
+        throw queryParameter
+            ? EdgeError.badField("UNKNOWN_QUERY_PARAMETER", original, message)
+            : EdgeError.badField("INVALID_PATH_VARIABLE", original, message);
+      }
+      path.add(field);
+      if (i < names.size() - 1) {
+        if (field.getJavaType() != FieldDescriptor.JavaType.MESSAGE || field.isRepeated()) {
+          throw EdgeError.badField(
+              "INVALID_QUERY_PARAMETER",
+              original,
+              "\"" + field.getName() + "\" is not a singular message field, so it cannot have sub-fields");
+        }
+        current = field.getMessageType();
+      }
+    }
+    return path;
+  }
+
+  private static FieldDescriptor find(Descriptor type, String name) {
+    for (FieldDescriptor f : type.getFields()) {
+      if (f.getJsonName().equals(name)) {
+        return f;
+      }
+    }
+    return type.findFieldByName(name);
+  }
+
+  /** Sets a binding in a JSON tree keyed by proto names; a repeated field collects values. */
+  private static void bind(JsonObject root, List<FieldDescriptor> path, String value) {
+    JsonObject node = root;
+    for (int i = 0; i < path.size() - 1; i++) {
+      String key = path.get(i).getName();
+      JsonObject child = node.get(key) instanceof JsonObject existing ? existing : new JsonObject();
+      node.add(key, child);
+      node = child;
+    }
+    FieldDescriptor leaf = path.getLast();
+    if (leaf.isRepeated()) {
+      JsonArray values = node.get(leaf.getName()) instanceof JsonArray existing ? existing : new JsonArray();
+      values.add(new JsonPrimitive(value));
+      node.add(leaf.getName(), values);
+    } else {
+      node.add(leaf.getName(), new JsonPrimitive(value));
+    }
+  }
+
+  private static FieldDescriptor bodyField(Descriptor type, String bodyPath) {
+    FieldDescriptor field = null;
+    Descriptor current = type;
+    for (String name : bodyPath.split("\\.")) {
+      field = current.findFieldByName(name);
+      if (field == null) {
+        throw new IllegalStateException("body field " + bodyPath + " is not in " + type.getFullName());
+      }
+      current = field.getJavaType() == FieldDescriptor.JavaType.MESSAGE ? field.getMessageType() : null;
+    }
+    return field;
+  }
+
+  private void mergeBodyField(DynamicMessage.Builder request, String bodyPath, String json) {
+    List<String> names = List.of(bodyPath.split("\\."));
+    mergeAt(request, names, 0, json);
+  }
+
+  private void mergeAt(Message.Builder builder, List<String> names, int i, String json) {
+    FieldDescriptor field = builder.getDescriptorForType().findFieldByName(names.get(i));
+    if (field == null) {
+      throw new IllegalStateException("body field " + names + " is not in " + builder.getDescriptorForType().getFullName());
+    }
+    boolean last = i == names.size() - 1;
+    if (field.getJavaType() == FieldDescriptor.JavaType.MESSAGE && !field.isRepeated()) {
+      DynamicMessage.Builder sub = DynamicMessage.newBuilder(field.getMessageType());
+      if (builder.hasField(field)) {
+        sub.mergeFrom((Message) builder.getField(field));
+      }
+      if (last) {
+        merge(json, sub, "body");
+      } else {
+        mergeAt(sub, names, i + 1, json);
+      }
+      builder.setField(field, sub.build());
+    } else if (last) {
+      // A scalar or repeated body field: parse {"field": <body>} into the enclosing message.
+      merge("{\"" + field.getName() + "\":" + json + "}", builder, "body");
+    } else {
+      throw new IllegalStateException("body path " + names + " crosses a non-message field");
+    }
+  }
+
+  private void merge(String json, Message.Builder builder, String what) {
+    try {
+      parser.merge(json, builder);
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      String reason = what.equals("body") ? "INVALID_REQUEST_BODY" : "INVALID_PARAMETER";
+      throw EdgeError.of(400, Code.INVALID_ARGUMENT, reason, "invalid " + what + ": " + e.getMessage(), Map.of());
+    }
+  }
+
+  /**
+   * The body parsed as one well-formed JSON value (RFC 8259). The proto JSON parser on its own is
+   * lenient (single quotes, unquoted names, trailing garbage), whereas Envoy's is not. An empty
+   * body is an empty message.
+   */
+  private static JsonElement strictJson(byte[] body) {
+    String json = new String(body, StandardCharsets.UTF_8);
+    if (json.isBlank()) {
+      return new JsonObject();
+    }
+    try (JsonReader reader = new JsonReader(new StringReader(json))) {
+      reader.setStrictness(Strictness.STRICT);
+      JsonElement parsed = JsonParser.parseReader(reader);
+      if (reader.peek() != JsonToken.END_DOCUMENT) {
+        throw new IOException("unexpected data after the JSON value");
+      }
+      return parsed;
+    } catch (IOException | RuntimeException e) {
+      String detail = String.valueOf(e.getMessage());
+      // gson's messages end with advice for programmers; keep the part about the input.
+      detail = detail.replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON ", "");
+      int see = detail.indexOf("\nSee ");
+      if (see >= 0) {
+        detail = detail.substring(0, see);
+      }
+      throw EdgeError.of(400, Code.INVALID_ARGUMENT, "MALFORMED_JSON", "invalid body: malformed JSON: " + detail, Map.of());
+    }
+  }
+}

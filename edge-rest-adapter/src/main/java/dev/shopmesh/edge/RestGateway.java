@@ -1,0 +1,299 @@
+package dev.shopmesh.edge;
+
+import com.google.protobuf.DynamicMessage;
+import com.google.rpc.Code;
+import dev.shopmesh.edge.Contracts.PublicMethod;
+import dev.shopmesh.edge.RouteTable.Found;
+import dev.shopmesh.edge.RouteTable.MethodNotAllowed;
+import dev.shopmesh.edge.RouteTable.NotFound;
+import dev.shopmesh.platform.telemetry.CallObserver;
+import dev.shopmesh.platform.telemetry.Telemetry;
+import io.grpc.CallOptions;
+import io.grpc.ClientCall;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.Status;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.context.propagation.TextMapPropagator;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One REST request, from route to response, independent of the HTTP server: find the route,
+ * build the request message, call the backend asynchronously (no thread waits for it), and turn
+ * its answer into JSON. The edge's own routes, {@code GET /healthz} and
+ * {@code GET /openapi.json}, are exempt from the unknown-route rule.
+ */
+final class RestGateway {
+  private static final Logger log = LoggerFactory.getLogger(RestGateway.class);
+
+  /** What the HTTP server hands over. */
+  record Request(String method, String uri, HttpHeaders headers, byte[] body, String clientAddress) {}
+
+  /** What goes back; {@code headers} excludes content-length and connection. */
+  record Response(int status, HttpHeaders headers, byte[] body) {}
+
+  /** Stops a call in flight when the client goes away. */
+  interface Cancel {
+    void cancel();
+  }
+
+  private static final Cancel NOTHING = () -> {};
+  private static final TextMapGetter<HttpHeaders> HEADERS =
+      new TextMapGetter<>() {
+        @Override
+        @SuppressWarnings("deprecation") // still abstract in TextMapGetter; only its use is discouraged
+        public Iterable<String> keys(HttpHeaders carrier) {
+          return carrier.names();
+        }
+
+        @Override
+        public String get(HttpHeaders carrier, String key) {
+          return carrier == null ? null : carrier.get(key);
+        }
+      };
+
+  private final RouteTable routes;
+  private final RequestTranscoder transcoder;
+  private final JsonPrinting json;
+  private final Backends backends;
+  private final Duration backendTimeout;
+  private final byte[] openApi;
+  private final BooleanSupplier serving;
+  private final Tracer tracer;
+  private final TextMapPropagator propagator;
+  private final Map<String, MethodDescriptor<byte[], byte[]>> methods = new HashMap<>();
+
+  RestGateway(
+      Contracts contracts,
+      RouteTable routes,
+      Backends backends,
+      Duration backendTimeout,
+      byte[] openApi,
+      BooleanSupplier serving,
+      Telemetry telemetry) {
+    this.routes = routes;
+    this.transcoder = new RequestTranscoder(contracts.typeRegistry());
+    this.json = new JsonPrinting(contracts.typeRegistry());
+    this.backends = backends;
+    this.backendTimeout = backendTimeout;
+    this.openApi = openApi;
+    this.serving = serving;
+    this.tracer = telemetry.openTelemetry().getTracer("dev.shopmesh.edge");
+    this.propagator = telemetry.openTelemetry().getPropagators().getTextMapPropagator();
+    for (PublicMethod m : contracts.publicMethods()) {
+      methods.put(
+          m.fullName(),
+          MethodDescriptor.<byte[], byte[]>newBuilder()
+              .setType(MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(m.fullName())
+              .setRequestMarshaller(GrpcProxy.BYTES)
+              .setResponseMarshaller(GrpcProxy.BYTES)
+              .build());
+    }
+  }
+
+  /** Handles {@code request}; {@code done} receives the response exactly once, on any thread. */
+  Cancel handle(Request request, Consumer<Response> done) {
+    String uri = request.uri();
+    if (!uri.startsWith("/")) {
+      // absolute-form request target: http://host:port/path?query
+      int slash = uri.indexOf('/', uri.indexOf("//") + 2);
+      uri = slash < 0 || !uri.contains("//") ? "/" : uri.substring(slash);
+    }
+    int q = uri.indexOf('?');
+    String path = q < 0 ? uri : uri.substring(0, q);
+    String query = q < 0 ? "" : uri.substring(q + 1);
+    try {
+      switch (path) {
+        case "/healthz" -> {
+          requireGet(request, path);
+          boolean up = serving.getAsBoolean();
+          done.accept(json(up ? 200 : 503, "{\"status\":\"" + (up ? "SERVING" : "NOT_SERVING") + "\"}"));
+          return NOTHING;
+        }
+        case "/openapi.json" -> {
+          requireGet(request, path);
+          done.accept(new Response(200, jsonHeaders(), openApi));
+          return NOTHING;
+        }
+        default -> {}
+      }
+      return switch (routes.lookup(request.method(), path)) {
+        case Found found -> call(request, found, path, query, done);
+        case MethodNotAllowed m -> throw methodNotAllowed(request.method(), path, String.join(", ", m.allowed()));
+        case NotFound n -> throw EdgeError.notFound(request.method(), path);
+      };
+    } catch (EdgeError e) {
+      done.accept(error(e));
+      return NOTHING;
+    }
+  }
+
+  private static void requireGet(Request request, String path) {
+    if (!request.method().equals("GET")) {
+      throw methodNotAllowed(request.method(), path, "GET");
+    }
+  }
+
+  private static EdgeError methodNotAllowed(String method, String path, String allowed) {
+    return EdgeError.of(
+        405,
+        Code.UNIMPLEMENTED,
+        "METHOD_NOT_ALLOWED",
+        method + " is not allowed on " + path + "; allowed: " + allowed,
+        Map.of("method", method, "path", path))
+        .withHeader("allow", allowed);
+  }
+
+  @SuppressWarnings("try") // the scope only makes the span current while the call starts
+  private Cancel call(Request request, Found found, String path, String query, Consumer<Response> done) {
+    var route = found.route();
+    byte[] message = transcoder.transcode(route, found.bindings(), query, request.body());
+    Duration timeout = backendTimeout;
+    var clientTimeout = HeaderForwarding.grpcTimeout(request.headers().get("grpc-timeout"));
+    if (clientTimeout.isPresent() && clientTimeout.get().compareTo(timeout) < 0) {
+      timeout = clientTimeout.get();
+    }
+    Metadata metadata = HeaderForwarding.fromRest(request.headers(), request.clientAddress());
+    String service = route.descriptor().getService().getFullName();
+
+    Span span =
+        tracer
+            .spanBuilder(request.method() + " " + route.template())
+            .setSpanKind(SpanKind.SERVER)
+            .setParent(propagator.extract(io.opentelemetry.context.Context.root(), request.headers(), HEADERS))
+            .setAttribute("http.request.method", request.method())
+            .setAttribute("http.route", route.template().toString())
+            .setAttribute("url.path", path)
+            .setAttribute("rpc.system", "grpc")
+            .setAttribute("rpc.service", service)
+            .setAttribute("rpc.method", route.descriptor().getName())
+            .startSpan();
+    ClientCall<byte[], byte[]> call;
+    try (Scope ignored = span.makeCurrent()) {
+      // The REST call has no gRPC Context of its own; the deadline is set here.
+      call =
+          backends
+              .channel(service)
+              .newCall(
+                  methods.get(route.method().fullName()),
+                  CallOptions.DEFAULT.withDeadlineAfter(Math.max(timeout.toNanos(), 1), TimeUnit.NANOSECONDS));
+      call.start(new Listener(route.descriptor().getOutputType(), span, done), metadata);
+      call.request(1);
+      call.sendMessage(message);
+      call.halfClose();
+    }
+    return () -> call.cancel("the HTTP client went away", null);
+  }
+
+  private final class Listener extends ClientCall.Listener<byte[]> {
+    private final com.google.protobuf.Descriptors.Descriptor outputType;
+    private final Span span;
+    private final Consumer<Response> done;
+    private Metadata headers;
+    private byte[] message;
+
+    Listener(com.google.protobuf.Descriptors.Descriptor outputType, Span span, Consumer<Response> done) {
+      this.outputType = outputType;
+      this.span = span;
+      this.done = done;
+    }
+
+    @Override
+    public void onHeaders(Metadata headers) {
+      this.headers = headers;
+    }
+
+    @Override
+    public void onMessage(byte[] message) {
+      this.message = message;
+    }
+
+    @Override
+    public void onClose(Status status, Metadata trailers) {
+      Response response;
+      try {
+        response = respond(status, trailers);
+      } catch (RuntimeException e) {
+        log.error("cannot build the response for {}", span, e);
+        response = internalError();
+      }
+      // The backend's trace id (its x-trace-id trailer) as a header, since REST has no trailers.
+      String traceId = trailers == null ? null : trailers.get(CallObserver.TRACE_ID);
+      if (traceId != null) {
+        response.headers().set(CallObserver.TRACE_ID.name(), traceId);
+      }
+      span.setAttribute("http.response.status_code", response.status());
+      span.setAttribute("rpc.grpc.status_code", status.getCode().value());
+      if (response.status() >= 500) {
+        span.setStatus(StatusCode.ERROR);
+      }
+      span.end();
+      done.accept(response);
+    }
+
+    private Response respond(Status status, Metadata trailers) {
+      if (status.isOk() && message != null) {
+        String body;
+        try {
+          body = json.print(DynamicMessage.parseFrom(outputType, message));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          // Envoy answers 502 when it cannot transcode a response.
+          log.warn("{}: backend response does not parse as {}", span, outputType.getFullName(), e);
+          return json(502, json.status(com.google.rpc.Status.newBuilder().setCode(Code.INTERNAL_VALUE)
+              .setMessage("the backend's response could not be transcoded").build()));
+        }
+        Response ok = json(200, body);
+        HeaderForwarding.toRest(headers, ok.headers());
+        return ok;
+      }
+      if (status.isOk()) {
+        status = Status.INTERNAL.withDescription("the backend sent no response message");
+      }
+      Response error = json(JsonPrinting.httpStatus(status.getCode()), json.status(status, trailers));
+      HeaderForwarding.toRest(headers, error.headers());
+      return error;
+    }
+  }
+
+  Response error(EdgeError e) {
+    Response response = json(e.httpStatus(), json.status(e.status()));
+    e.headers().forEach((name, value) -> response.headers().set(name, value));
+    return response;
+  }
+
+  /** A bug in the edge: 500 with a message that leaks nothing. */
+  Response internalError() {
+    return json(
+        500,
+        json.status(
+            com.google.rpc.Status.newBuilder()
+                .setCode(Code.INTERNAL_VALUE)
+                .setMessage("internal error")
+                .build()));
+  }
+
+  private static Response json(int status, String body) {
+    return new Response(status, jsonHeaders(), body.getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static HttpHeaders jsonHeaders() {
+    return new DefaultHttpHeaders().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
+  }
+}

@@ -1,0 +1,92 @@
+package dev.shopmesh.edge;
+
+import dev.shopmesh.platform.config.Env;
+import dev.shopmesh.platform.grpc.GrpcServer;
+import dev.shopmesh.testkit.TestEnv;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The services this suite needs, started in this JVM through their production wiring, with
+ * the edge (also its production wiring) in front of them. One per test JVM.
+ *
+ * <p>user-svc takes gRPC messages of at most 16 KiB, far below the edge's 1 MiB body limit, so
+ * that RESOURCE_EXHAUSTED (429) is reachable with a real request. payment-svc declines charges
+ * above its default limit of 100000 minor units.
+ */
+final class LocalMesh implements AutoCloseable {
+  static final int USER_SVC_MAX_MESSAGE_BYTES = 16 * 1024;
+
+  static final long PAYMENT_LIMIT_MINOR = 100_000;
+
+  private final List<GrpcServer> services;
+  final Edge edge;
+
+  private LocalMesh(List<GrpcServer> services, Edge edge) {
+    this.services = services;
+    this.edge = edge;
+  }
+
+  static LocalMesh start() {
+    List<GrpcServer> started = new ArrayList<>();
+    try {
+      GrpcServer users =
+          dev.shopmesh.user.Main.start(
+              TestEnv.service(
+                  "edge_users",
+                  Map.of("GRPC_MAX_INBOUND_MESSAGE_BYTES", Integer.toString(USER_SVC_MAX_MESSAGE_BYTES))));
+      started.add(users);
+      GrpcServer payments = dev.shopmesh.payment.Main.start(TestEnv.service("edge_payments", Map.of()));
+      started.add(payments);
+      GrpcServer orders =
+          dev.shopmesh.order.Main.start(
+              TestEnv.service(
+                  "edge_orders",
+                  Map.of(
+                      "USER_SVC_TARGET", "localhost:" + users.port(),
+                      "PAYMENT_SVC_TARGET", "localhost:" + payments.port())));
+      started.add(0, orders); // stops first: it calls the other two
+      Map<String, String> env = new HashMap<>(edgeEnv());
+      env.put("USER_SVC_TARGET", "localhost:" + users.port());
+      env.put("ORDER_SVC_TARGET", "localhost:" + orders.port());
+      env.put("PAYMENT_SVC_TARGET", "localhost:" + payments.port());
+      return new LocalMesh(started, Main.start(Env.of(env)));
+    } catch (RuntimeException e) {
+      started.forEach(GrpcServer::stop);
+      throw e;
+    }
+  }
+
+  /** What every edge in these tests runs with: free ports, a short drain. */
+  static Map<String, String> edgeEnv() {
+    return Map.of("HTTP_PORT", "0", "GRPC_PORT", "0", "SHUTDOWN_DRAIN", "2s");
+  }
+
+  String restBaseUrl() {
+    return "http://localhost:" + edge.httpPort();
+  }
+
+  int grpcPort() {
+    return edge.grpcPort();
+  }
+
+  /** A port nothing listens on (bound, then released). */
+  static int closedPort() {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    edge.stop();
+    services.forEach(GrpcServer::stop);
+  }
+}
