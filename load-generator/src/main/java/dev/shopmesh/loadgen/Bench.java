@@ -36,10 +36,12 @@ final class Bench {
     out.println("bench: results go to " + options.out());
     try {
       Targets targets = targets();
-      String mesh = ownMesh != null ? "started by the benchmark (fresh databases)" : "already running";
+      String mesh = ownMesh != null ? ownMesh.description() : "already running at the targets";
       try (Clients clients = new Clients(options.grpcChannels(), options.timeout())) {
+        CpuMeter cpu = ownMesh != null ? new CpuMeter(ownMesh::processes) : CpuMeter.generatorOnly();
         ScenarioRun runner =
-            new ScenarioRun(options.load(), options.warmup(), options.duration(), options.timeout(), options.out(), out);
+            new ScenarioRun(
+                options.load(), options.warmup(), options.duration(), options.timeout(), options.out(), out, cpu);
         ScenarioResult ceiling = ceiling(clients, runner);
         Map<Endpoint, Boolean> answering = new EnumMap<>(Endpoint.class);
         List<RunResult.Skipped> skipped = new ArrayList<>();
@@ -104,10 +106,11 @@ final class Bench {
     if (mode == BenchOptions.MeshMode.RUNNING) {
       return options.targets();
     }
-    OwnMesh started = OwnMesh.start(options.root(), options.home(), options.out().resolve("mesh.log"), out);
+    OwnMesh started = OwnMesh.launch(options.root(), options.home(), options.meshReplicas(), options.out(), out);
     synchronized (this) {
-      ownMesh = started;
+      ownMesh = started; // from here on, Ctrl-C stops it too
     }
+    started.awaitUp(out);
     return started.targets();
   }
 

@@ -24,6 +24,7 @@ import java.util.regex.Pattern;
  * @param users how many users the setup creates
  * @param grpcChannels gRPC channels (HTTP/2 connections) per gRPC target
  * @param mesh whether to start a mesh or use one that runs
+ * @param meshReplicas JVMs per service in a mesh the run starts
  * @param targets where the mesh answers (for {@link MeshMode#RUNNING})
  * @param out where the results go
  * @param root the repository root, where the built jars are ({@code MESH_ROOT})
@@ -38,6 +39,7 @@ record BenchOptions(
     int users,
     int grpcChannels,
     MeshMode mesh,
+    int meshReplicas,
     Targets targets,
     Path out,
     Path root,
@@ -86,8 +88,9 @@ record BenchOptions(
       targets
         --mesh auto          (default) use the mesh at the targets if user-svc answers there,
                              else start one; any target flag below implies --mesh running
-        --mesh start         start a mesh of our own (./mesh up's launcher, fresh databases,
-                             free ports), and stop it at the end
+        --mesh start         start a mesh of our own (./mesh up's launcher and the Java edge,
+                             fresh databases, free ports), and stop it at the end
+        --mesh-replicas N    JVMs per service in a mesh of our own (default 2, as ./mesh up)
         --mesh running       use the mesh at the targets; never start one
         --user-grpc H:P      user-svc (default localhost:50051)
         --edge-grpc H:P      the edge's gRPC proxy (default localhost:9090)
@@ -117,6 +120,7 @@ record BenchOptions(
     int users = 200;
     int channels = 2;
     MeshMode mesh = MeshMode.AUTO;
+    int replicas = 2;
     boolean targetGiven = false;
     String userGrpc = Targets.LOCAL.userGrpc();
     String edgeGrpc = Targets.LOCAL.edgeGrpc();
@@ -135,6 +139,7 @@ record BenchOptions(
         case "--users" -> users = intValue(flag, value(args, ++i, flag), 1, 1_000_000);
         case "--grpc-channels" -> channels = intValue(flag, value(args, ++i, flag), 1, 64);
         case "--mesh" -> mesh = meshMode(value(args, ++i, flag));
+        case "--mesh-replicas" -> replicas = intValue(flag, value(args, ++i, flag), 1, 9);
         case "--user-grpc" -> {
           userGrpc = hostPort(flag, value(args, ++i, flag));
           targetGiven = true;
@@ -176,6 +181,7 @@ record BenchOptions(
         users,
         channels,
         mesh,
+        replicas,
         new Targets(userGrpc, edgeGrpc, edgeHttp),
         out.toAbsolutePath(),
         root,

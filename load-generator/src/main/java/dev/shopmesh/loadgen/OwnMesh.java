@@ -3,116 +3,151 @@ package dev.shopmesh.loadgen;
 import dev.shopmesh.platform.grpc.HealthProbe;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A mesh started for the run: {@code ./mesh up}'s own launcher as a child process, with fresh
- * databases in {@code $MESH_HOME/bench-mesh} (never the developer's {@code .mesh/pgdata}) and on
- * free ports, so that it can run beside a developer's {@code ./mesh up}. Stopped with SIGTERM,
- * which the launcher answers by draining every service in order.
+ * databases in {@code $MESH_HOME/bench-mesh} (never the developer's {@code .mesh/pgdata}), on
+ * free ports, so that it can run beside a developer's {@code ./mesh up}.
+ *
+ * <p>The Java edge comes from the launcher when the launcher starts one; when it does not, the
+ * run starts the edge's jar itself, in front of every replica, as the launcher would. Stopping is
+ * front to back: the edge, then the launcher (SIGTERM, which drains every service in order).
  */
 final class OwnMesh implements AutoCloseable {
-  private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
   private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
 
-  private final Process process;
+  private final Path root;
+  private final Path meshHome;
+  private final MeshPorts ports;
+  private final Path outDir;
+  private final Process launcher;
   private final Targets targets;
-  private final Path log;
+  private Process edge;
   private boolean closed;
 
-  private OwnMesh(Process process, Targets targets, Path log) {
-    this.process = process;
-    this.targets = targets;
-    this.log = log;
-  }
-
-  /** Ports the launcher uses from {@code base}: services on base..base+2, PostgreSQL on base+5. */
-  private record Ports(int base) {
-    int pg() {
-      return base + 5;
-    }
-
-    int user() {
-      return base;
-    }
-
-    int order() {
-      return base + 1;
-    }
-
-    int payment() {
-      return base + 2;
-    }
-
-    int edgeHttp() {
-      return base + 8;
-    }
-
-    int edgeGrpc() {
-      return base + 9;
-    }
-  }
-
-  static OwnMesh start(Path root, Path home, Path log, PrintStream out) throws IOException, InterruptedException {
-    Path jar = root.resolve("mesh-launcher").resolve("target").resolve("mesh-launcher.jar");
-    if (!Files.isRegularFile(jar)) {
-      throw new BenchException(jar + " is missing: build first (./mesh build)");
-    }
-    Ports ports = freePorts();
-    List<String> command = new ArrayList<>();
-    if (Files.isExecutable(Path.of("/usr/bin/setsid")) || Files.isExecutable(Path.of("/bin/setsid"))) {
-      // Its own session: a Ctrl-C reaches the generator only, which then stops the mesh in order.
-      command.add("setsid");
-    }
-    command.addAll(
-        List.of(
-            ProcessHandle.current().info().command().orElse("java"),
-            "-XX:+UseSerialGC",
-            "-jar",
-            jar.toString(),
-            "up",
-            "--fresh",
-            "--pg-port",
-            Integer.toString(ports.pg()),
-            "--service-port-base",
-            Integer.toString(ports.base())));
-    Path meshHome = home.resolve("bench-mesh");
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
-    pb.environment().put("MESH_HOME", meshHome.toString());
-    pb.environment().put("MESH_ROOT", root.toString());
-    out.printf("starting a mesh of our own (data in %s, output in %s)%n", meshHome, log);
-    Process process = pb.start();
-    Targets targets =
+  private OwnMesh(Path root, Path meshHome, MeshPorts ports, Path outDir, Process launcher) {
+    this.root = root;
+    this.meshHome = meshHome;
+    this.ports = ports;
+    this.outDir = outDir;
+    this.launcher = launcher;
+    this.targets =
         new Targets(
-            "localhost:" + ports.user(),
+            "localhost:" + ports.service(0).getFirst(),
             "localhost:" + ports.edgeGrpc(),
             URI.create("http://localhost:" + ports.edgeHttp()));
-    OwnMesh mesh = new OwnMesh(process, targets, log);
+  }
+
+  /** Starts the launcher and returns at once; {@link #awaitUp} waits for the mesh. */
+  static OwnMesh launch(Path root, Path home, int replicas, Path outDir, PrintStream out) throws IOException {
+    Path launcherJar = jar(root, "mesh-launcher");
+    MeshPorts ports = MeshPorts.free(replicas);
+    Path log = outDir.resolve("mesh.log");
+    Path meshHome = home.resolve("bench-mesh");
+    List<String> command = new ArrayList<>(java());
+    command.addAll(
+        List.of(
+            "-XX:+UseSerialGC", "-jar", launcherJar.toString(), "up", "--fresh",
+            "--replicas", Integer.toString(replicas),
+            "--pg-port", Integer.toString(ports.pg()),
+            "--service-port-base", Integer.toString(ports.base()),
+            "--http-port", Integer.toString(ports.edgeHttp()),
+            "--grpc-port", Integer.toString(ports.edgeGrpc())));
+    out.printf(
+        "bench: starting a mesh of our own, %d replica(s) per service (data in %s, output in %s)%n",
+        replicas, meshHome, log);
+    Process launcher =
+        spawn(command, Map.of("MESH_HOME", meshHome.toString(), "MESH_ROOT", root.toString()), log);
+    return new OwnMesh(root, meshHome, ports, outDir, launcher);
+  }
+
+  /**
+   * Waits until every replica serves, starts the edge if the launcher does not, and waits for it.
+   * On failure the mesh is stopped.
+   */
+  void awaitUp(PrintStream out) throws IOException, InterruptedException {
+    Path log = outDir.resolve("mesh.log");
     try {
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-      for (int port : new int[] {ports.user(), ports.order(), ports.payment()}) {
-        Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-        if (!process.isAlive()) {
-          throw new BenchException("the mesh exited with code " + process.exitValue() + "; see " + log);
-        }
-        if (!HealthProbe.awaitServing("localhost", port, left)) {
-          throw new BenchException("the mesh did not come up within " + START_TIMEOUT.toSeconds() + "s; see " + log);
+      for (int offset = 0; offset < 3; offset++) {
+        for (int port : ports.service(offset)) {
+          awaitServing(launcher, port, deadline, log);
         }
       }
-    } catch (RuntimeException | InterruptedException e) {
-      mesh.close();
+      boolean launcherRunsEdge =
+          launcher.descendants()
+              .anyMatch(h -> h.info().commandLine().map(c -> c.contains("edge-rest-adapter")).orElse(false));
+      Process edgeProcess = launcher;
+      if (!launcherRunsEdge) {
+        log = outDir.resolve("edge.log");
+        List<String> command = new ArrayList<>(java());
+        command.addAll(
+            List.of(
+                "-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAMPercentage=10",
+                "-jar", jar(root, "edge-rest-adapter").toString()));
+        out.printf("bench: the launcher starts no edge; starting edge-rest-adapter (output in %s)%n", log);
+        synchronized (this) {
+          if (closed) {
+            throw new BenchException("stopped while starting");
+          }
+          edge =
+              spawn(
+                  command,
+                  Map.of(
+                      "HTTP_PORT", Integer.toString(ports.edgeHttp()),
+                      "GRPC_PORT", Integer.toString(ports.edgeGrpc()),
+                      "USER_SVC_TARGET", ports.targets(0),
+                      "ORDER_SVC_TARGET", ports.targets(1),
+                      "PAYMENT_SVC_TARGET", ports.targets(2)),
+                  log);
+          edgeProcess = edge;
+        }
+      }
+      awaitServing(edgeProcess, ports.edgeGrpc(), deadline, log);
+    } catch (RuntimeException | InterruptedException | IOException e) {
+      close();
       throw e;
     }
-    out.printf("mesh is up: user-svc %s, order-svc localhost:%d, payment-svc localhost:%d%n", targets.userGrpc(), ports.order(), ports.payment());
-    return mesh;
+    out.printf(
+        "bench: mesh is up: user-svc %s, edge REST %s, edge gRPC %s%n",
+        ports.targets(0), targets.edgeHttp(), targets.edgeGrpc());
+  }
+
+  synchronized String description() {
+    return String.format(
+        "started by the benchmark: fresh databases, %d replica(s) per service, edge started by the %s",
+        ports.replicas(), edge != null ? "benchmark" : "launcher");
+  }
+
+  /** Every process of the mesh: launcher, services, edge and PostgreSQL with its backends. */
+  synchronized List<ProcessHandle> processes() {
+    List<ProcessHandle> all = new ArrayList<>();
+    for (Process p : edge == null ? List.of(launcher) : List.of(launcher, edge)) {
+      all.add(p.toHandle());
+      p.descendants().forEach(all::add);
+    }
+    try {
+      // PostgreSQL daemonizes, so it is no child of the launcher: find it by its pid file.
+      long pid = Long.parseLong(Files.readAllLines(meshHome.resolve("pgdata").resolve("postmaster.pid")).getFirst().trim());
+      ProcessHandle.of(pid).ifPresent(pg -> {
+        if (!all.contains(pg)) {
+          all.add(pg);
+          pg.descendants().filter(d -> !all.contains(d)).forEach(all::add);
+        }
+      });
+    } catch (IOException | RuntimeException e) {
+      // not up yet, or gone
+    }
+    return all;
   }
 
   Targets targets() {
@@ -126,42 +161,61 @@ final class OwnMesh implements AutoCloseable {
       return;
     }
     closed = true;
-    if (!process.isAlive()) {
+    if (edge != null) {
+      stop(edge);
+    }
+    stop(launcher);
+  }
+
+  private static void stop(Process p) {
+    if (!p.isAlive()) {
       return;
     }
-    process.toHandle().destroy(); // SIGTERM: the launcher drains the services, then PostgreSQL
+    p.toHandle().destroy(); // SIGTERM: drain
     try {
-      if (!process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-        System.err.println("bench: the mesh did not stop within " + STOP_TIMEOUT.toSeconds() + "s; killing it (see " + log + ")");
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly();
+      if (p.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+        return;
       }
+      System.err.println("bench: pid " + p.pid() + " did not stop within " + STOP_TIMEOUT.toSeconds() + "s; killing it");
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      process.descendants().forEach(ProcessHandle::destroyForcibly);
-      process.destroyForcibly();
     }
+    p.descendants().forEach(ProcessHandle::destroyForcibly);
+    p.destroyForcibly();
   }
 
-  /** The first base from 52051 up (by 100) whose ports are all free. */
-  private static Ports freePorts() {
-    for (int base = 52051; base < 60000; base += 100) {
-      Ports ports = new Ports(base);
-      if (free(ports.user()) && free(ports.order()) && free(ports.payment()) && free(ports.pg())
-          && free(ports.edgeHttp()) && free(ports.edgeGrpc())) {
-        return ports;
+  private static void awaitServing(Process p, int port, long deadline, Path log) throws InterruptedException {
+    while (!HealthProbe.awaitServing("localhost", port, Duration.ofSeconds(2))) {
+      if (!p.isAlive()) {
+        throw new BenchException("the mesh exited with code " + p.exitValue() + " before port " + port + " served; see " + log);
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new BenchException("port " + port + " is not SERVING after " + START_TIMEOUT.toSeconds() + "s; see " + log);
       }
     }
-    throw new BenchException("found no free ports for a mesh between 52051 and 60000");
   }
 
-  private static boolean free(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(false);
-      s.bind(new InetSocketAddress(port));
-      return true;
-    } catch (IOException e) {
-      return false;
+  private static Process spawn(List<String> command, Map<String, String> env, Path log) throws IOException {
+    List<String> full = new ArrayList<>();
+    if (Files.isExecutable(Path.of("/usr/bin/setsid")) || Files.isExecutable(Path.of("/bin/setsid"))) {
+      // Its own session: a Ctrl-C reaches the generator only, which then stops the mesh in order.
+      full.add("setsid");
     }
+    full.addAll(command);
+    ProcessBuilder pb = new ProcessBuilder(full).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    return pb.start();
+  }
+
+  private static List<String> java() {
+    return List.of(ProcessHandle.current().info().command().orElse("java"));
+  }
+
+  private static Path jar(Path root, String module) {
+    Path jar = root.resolve(module).resolve("target").resolve(module + ".jar");
+    if (!Files.isRegularFile(jar)) {
+      throw new BenchException(jar + " is missing: build first (./mesh build)");
+    }
+    return jar;
   }
 }

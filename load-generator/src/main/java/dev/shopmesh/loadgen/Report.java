@@ -55,6 +55,21 @@ final class Report {
     sb.append(
         "\n%ceil: ok/s as a share of the ceiling's; ×c: latency as a multiple of the ceiling's."
             + "\nThe ceiling: an empty unary gRPC call to an echo server in this process, over loopback.\n");
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%nwhere the CPU went while measuring (share of all %d cores)%n%-18s %10s %10s %10s %10s %14s%n",
+            run.machine().cores(), "scenario", "generator", "mesh", "others", "machine", "gen µs/req"));
+    for (ScenarioResult r : all) {
+      CpuMeter.Usage u = r.cpu();
+      double perRequest = u.generator() * r.seconds() * run.machine().cores() / Math.max(1, r.sent()) * 1e6;
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%-18s %10s %10s %10s %10s %14s%n",
+              r.name(), percent(u.generator()), percent(u.mesh()), percent(u.others()), percent(u.machine()), num1(perRequest)));
+    }
+    sb.append("others: what else ran on the machine meanwhile; high values make the run's figures unreliable.\n");
     boolean anyErrors = false;
     for (ScenarioResult r : all) {
       for (Map.Entry<String, Long> e : r.errors().entrySet()) {
@@ -81,6 +96,10 @@ final class Report {
 
   private static String num(double v) {
     return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
+  }
+
+  private static String num1(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.1f", v);
   }
 
   private static String percent(double ratio) {

@@ -91,6 +91,12 @@ final class ResultFile {
     ratio.put("p50", RunResult.ratio(r.percentileMs(50), ceiling.percentileMs(50)));
     ratio.put("p99", RunResult.ratio(r.percentileMs(99), ceiling.percentileMs(99)));
     s.put("ratioToCeiling", ratio);
+    Map<String, Object> cpu = new LinkedHashMap<>();
+    cpu.put("generator", r.cpu().generator());
+    cpu.put("mesh", r.cpu().mesh());
+    cpu.put("machine", r.cpu().machine());
+    cpu.put("others", r.cpu().others());
+    s.put("cpuShareOfMachine", cpu);
     List<Object> distribution = new ArrayList<>();
     if (r.latency().getTotalCount() > 0) {
       for (HistogramIterationValue v : r.latency().percentiles(5)) {

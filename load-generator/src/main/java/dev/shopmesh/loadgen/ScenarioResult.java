@@ -14,6 +14,7 @@ import org.HdrHistogram.Histogram;
  * @param ok those that succeeded
  * @param errors those that failed, by status
  * @param latency the latency of every successful request, in nanoseconds
+ * @param cpu where the machine's CPU went during the measured window
  */
 record ScenarioResult(
     String name,
@@ -23,7 +24,8 @@ record ScenarioResult(
     long sent,
     long ok,
     Map<String, Long> errors,
-    Histogram latency) {
+    Histogram latency,
+    CpuMeter.Usage cpu) {
 
   ScenarioResult {
     errors = Map.copyOf(errors);

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Runs one operation under the run's load: warm-up, measured window, drain; prints progress. */
 final class ScenarioRun {
@@ -13,8 +14,11 @@ final class ScenarioRun {
   private final Duration timeout;
   private final Path out;
   private final PrintStream console;
+  private final CpuMeter cpu;
 
-  ScenarioRun(Load load, Duration warmup, Duration duration, Duration timeout, Path out, PrintStream console) {
+  ScenarioRun(
+      Load load, Duration warmup, Duration duration, Duration timeout, Path out, PrintStream console, CpuMeter cpu) {
+    this.cpu = cpu;
     this.load = load;
     this.warmup = warmup;
     this.duration = duration;
@@ -29,13 +33,35 @@ final class ScenarioRun {
     long measureFrom = start + warmup.toNanos();
     long end = measureFrom + duration.toNanos();
     Measurement m = new Measurement(start, measureFrom);
+    AtomicReference<CpuMeter.Sample> atMeasureStart = new AtomicReference<>();
+    Thread sampler =
+        Thread.ofVirtual()
+            .start(
+                () -> {
+                  try {
+                    Thread.sleep(Duration.ofNanos(Math.max(0, measureFrom - System.nanoTime())));
+                    atMeasureStart.set(cpu.sample());
+                  } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                  }
+                });
     Progress progress = Progress.start(name, m, console, start, out.resolve(name + ".hlog"));
     try {
       Driver.of(load).run(op, m, start, end, timeout.plusSeconds(5));
     } finally {
       progress.close();
     }
+    CpuMeter.Sample atEnd = cpu.sample();
+    sampler.join();
     return new ScenarioResult(
-        name, description, load.label(), duration.toNanos() / 1e9, m.sent(), m.ok(), m.errors(), m.latency());
+        name,
+        description,
+        load.label(),
+        duration.toNanos() / 1e9,
+        m.sent(),
+        m.ok(),
+        m.errors(),
+        m.latency(),
+        CpuMeter.between(atMeasureStart.get(), atEnd));
   }
 }
