@@ -10,6 +10,7 @@ import dev.shopmesh.user.v1.GetUserRequest;
 import dev.shopmesh.user.v1.UserServiceGrpc;
 import dev.shopmesh.user.v1.UserServiceGrpc.UserServiceStub;
 import io.grpc.CallOptions;
+import io.grpc.Context;
 import io.grpc.stub.ClientCalls;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,7 +32,7 @@ final class Operations {
   static Operation echo(GrpcChannels channels, Duration timeout) {
     long deadline = timeout.toNanos();
     Empty empty = Empty.getDefaultInstance();
-    return () -> {
+    return inRootContext(() -> {
       GrpcCall<Empty> call = new GrpcCall<>();
       ClientCalls.asyncUnaryCall(
           channels.get(channels.nextIndex()).newCall(
@@ -39,7 +40,7 @@ final class Operations {
           empty,
           call);
       return call;
-    };
+    });
   }
 
   static Operation grpcGetUser(GrpcChannels channels, UserPool users, Duration timeout) {
@@ -48,13 +49,13 @@ final class Operations {
       stubs[i] = UserServiceGrpc.newStub(channels.get(i));
     }
     long deadline = timeout.toNanos();
-    return () -> {
+    return inRootContext(() -> {
       GrpcCall<dev.shopmesh.user.v1.User> call = new GrpcCall<>();
       stubs[channels.nextIndex()]
           .withDeadlineAfter(deadline, TimeUnit.NANOSECONDS)
           .getUser(GetUserRequest.newBuilder().setUserId(users.any()).build(), call);
       return call;
-    };
+    });
   }
 
   static Operation restGetUser(RestClient rest, UserPool users) {
@@ -67,7 +68,7 @@ final class Operations {
       stubs[i] = OrderServiceGrpc.newStub(channels.get(i));
     }
     long deadline = timeout.toNanos();
-    return () -> {
+    return inRootContext(() -> {
       ThreadLocalRandom random = ThreadLocalRandom.current();
       Order.Builder order = Order.newBuilder().setUserId(users.any()).setCurrencyCode("EUR");
       int lines = 1 + random.nextInt(3);
@@ -84,7 +85,7 @@ final class Operations {
           .createOrder(
               CreateOrderRequest.newBuilder().setOrder(order).setRequestId(requestId(random)).build(), call);
       return call;
-    };
+    });
   }
 
   static Operation restCreateOrder(RestClient rest, UserPool users) {
@@ -130,6 +131,23 @@ final class Operations {
         i++;
       }
       return ops[i].send();
+    };
+  }
+
+  /**
+   * Starts each call in gRPC's root Context. A closed-loop caller sends its next call from the
+   * previous call's callback, where that call's Context is current; a call inherits the current
+   * Context (its cancellation, its deadline), so without this each call would be a child of the
+   * one before, in a chain as long as the run.
+   */
+  private static Operation inRootContext(Operation op) {
+    return () -> {
+      Context previous = Context.ROOT.attach();
+      try {
+        return op.send();
+      } finally {
+        Context.ROOT.detach(previous);
+      }
     };
   }
 
