@@ -92,7 +92,8 @@ record BenchOptions(
                              fresh databases, free ports), and stop it at the end
         --mesh-replicas N    JVMs per service in a mesh of our own (default 2, as ./mesh up)
         --mesh running       use the mesh at the targets; never start one
-        --user-grpc H:P      user-svc (default localhost:50051)
+        --user-grpc H:P      user-svc (default localhost:50051); a list H1:P1,H2:P2 balances
+                             round_robin over replicas
         --edge-grpc H:P      the edge's gRPC proxy (default localhost:9090)
         --edge-http URL      the edge's REST/JSON (default http://localhost:8080)
         A scenario whose target does not answer is skipped, and the report says so.
@@ -263,9 +264,12 @@ record BenchOptions(
     throw new IllegalArgumentException(flag + " must be a duration such as 500ms, 20s or 2m, got '" + raw + "'");
   }
 
+  /** {@code host:port}, or a comma-separated list of them (replicas, balanced round_robin). */
   private static String hostPort(String flag, String raw) {
-    if (!raw.matches("[^\\s:/]+:\\d{1,5}") && !raw.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
-      throw new IllegalArgumentException(flag + " must be host:port, got '" + raw + "'");
+    for (String one : raw.split(",", -1)) {
+      if (!one.matches("[^\\s:/,]+:\\d{1,5}") && !one.matches("\\[[0-9a-fA-F:]+\\]:\\d{1,5}")) {
+        throw new IllegalArgumentException(flag + " must be host:port or a list h1:p1,h2:p2, got '" + raw + "'");
+      }
     }
     return raw;
   }

@@ -19,7 +19,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * calls in flight. Two connections (the default) let both cores of a small machine do I/O on
  * each side; more only add contexts to switch.
  *
- * <p><b>Settings.</b> Plaintext, Netty over NIO on the generator's shared event loop group,
+ * <p><b>Settings.</b> A target is {@code host:port} or a list {@code h1:p1,h2:p2} (every replica,
+ * resolved by platform's static resolver), balanced round_robin within each channel.
+ * Plaintext, Netty over NIO on the generator's shared event loop group,
  * callbacks run directly on the event loop ({@code directExecutor}: the generator's callbacks
  * only record a number and wake a caller, so a thread hop would be pure overhead), no retries
  * (a retried call would hide a failure and double-count load), no service config.
@@ -38,13 +40,14 @@ final class GrpcChannels implements AutoCloseable {
     ManagedChannel[] channels = new ManagedChannel[count];
     for (int i = 0; i < count; i++) {
       channels[i] =
-          NettyChannelBuilder.forTarget(target)
+          NettyChannelBuilder.forTarget(target.contains(",") ? "static:///" + target : target)
               .eventLoopGroup(loops)
               .channelType(NioSocketChannel.class)
               .usePlaintext()
               .directExecutor()
               .disableRetry()
               .disableServiceConfigLookUp()
+              .defaultLoadBalancingPolicy("round_robin")
               .build();
       channels[i].getState(true); // connect now, not on the first timed call
     }

@@ -42,7 +42,7 @@ final class OwnMesh implements AutoCloseable {
     this.launcher = launcher;
     this.targets =
         new Targets(
-            "localhost:" + ports.service(0).getFirst(),
+            ports.targets(0), // straight to every user-svc replica, as the edge balances over them
             "localhost:" + ports.edgeGrpc(),
             URI.create("http://localhost:" + ports.edgeHttp()));
   }

@@ -11,7 +11,17 @@ import java.time.Duration;
 final class Reachability {
   private Reachability() {}
 
-  static boolean grpcServing(String hostPort, Duration wait) {
+  /** Every address of {@code target} ({@code host:port} or a comma-separated list) is SERVING. */
+  static boolean grpcServing(String target, Duration wait) {
+    for (String hostPort : target.split(",")) {
+      if (!serving(hostPort.trim(), wait)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static boolean serving(String hostPort, Duration wait) {
     int colon = hostPort.lastIndexOf(':');
     String host = hostPort.substring(0, colon).replace("[", "").replace("]", "");
     int port = Integer.parseInt(hostPort.substring(colon + 1));

@@ -44,6 +44,14 @@ class BenchOptionsTest {
   }
 
   @Test
+  void userGrpcTakesAListOfReplicas() {
+    assertThat(parse("--user-grpc", "localhost:50051,localhost:50061").targets().userGrpc())
+        .isEqualTo("localhost:50051,localhost:50061");
+    assertThatThrownBy(() -> parse("--user-grpc", "localhost:50051,"))
+        .hasMessageContaining("host:port or a list");
+  }
+
+  @Test
   void durationsTakeUnitsAndBareSeconds() {
     BenchOptions o = parse("--duration", "2m", "--warmup", "0", "--timeout", "750ms");
 
