@@ -16,6 +16,8 @@ import java.util.Map;
  */
 final class Bench {
   private static final Duration PROBE = Duration.ofSeconds(2);
+  /** JVMs that just started need this long, here, before their hot paths are compiled. */
+  private static final Duration OWN_MESH_WARMUP = Duration.ofSeconds(30);
 
   private final BenchOptions options;
   private final List<String> arguments;
@@ -62,14 +64,27 @@ final class Bench {
           }
         }
         List<ScenarioResult> results = new ArrayList<>();
+        Duration meshWarmup = Duration.ZERO;
         if (!runnable.isEmpty()) {
           UserPool users = setup(clients, targets, runnable);
+          meshWarmup = options.meshWarmup().orElse(ownMesh != null ? OWN_MESH_WARMUP : Duration.ZERO);
+          if (!meshWarmup.isZero()) {
+            List<Scenario> parts = runnable.stream().filter(s -> s != Scenario.MIX).toList();
+            List<Scenario> warm = parts.isEmpty() ? runnable : parts;
+            runner.warmUp(
+                "every scenario to run, in equal parts",
+                Operations.mix(
+                    warm.stream().map(s -> operation(s, clients, targets, users)).toList(),
+                    warm.stream().map(s -> 1).toList()),
+                meshWarmup);
+          }
           for (Scenario s : runnable) {
             results.add(runner.run(s.id(), s.description(), operation(s, clients, targets, users)));
           }
         }
         RunResult run =
-            new RunResult(startedAt, arguments, machine, options, mesh, targets, ceiling, results, skipped, options.out());
+            new RunResult(
+                startedAt, arguments, machine, options, mesh, meshWarmup, targets, ceiling, results, skipped, options.out());
         out.print(Report.table(run));
         ResultFile.write(run, options.out().resolve("result.json"));
         PercentilePlot.write(run, options.out().resolve("latency.svg"));

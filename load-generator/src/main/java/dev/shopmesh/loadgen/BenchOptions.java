@@ -10,6 +10,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -20,6 +21,8 @@ import java.util.regex.Pattern;
  * @param load closed loop ({@code --concurrency}) or open loop ({@code --rate})
  * @param duration the measured part of each scenario
  * @param warmup the part before it, run at the same load and thrown away
+ * @param meshWarmup a warm-up of the mesh before the first scenario; empty: 30 s for a mesh the
+ *     run starts, none for a running one
  * @param timeout the deadline of every call
  * @param users how many users the setup creates
  * @param grpcChannels gRPC channels (HTTP/2 connections) per gRPC target
@@ -35,6 +38,7 @@ record BenchOptions(
     Load load,
     Duration duration,
     Duration warmup,
+    Optional<Duration> meshWarmup,
     Duration timeout,
     int users,
     int grpcChannels,
@@ -81,6 +85,8 @@ record BenchOptions(
                              for a slot is charged to latency
         --duration D         measured time per scenario (default 30s)
         --warmup W           time before it, at the same load, not measured (default 10s)
+        --mesh-warmup M      once, before the first scenario: every scenario in equal parts,
+                             not measured (default 30s for a mesh the run starts, else 0)
         --timeout T          deadline of every call (default 5s)
         --grpc-channels K    HTTP/2 connections per gRPC target (default 2)
         Durations take ms, s or m: 500ms, 20s, 2m.
@@ -117,6 +123,7 @@ record BenchOptions(
     int maxInFlight = 1000;
     Duration duration = Duration.ofSeconds(30);
     Duration warmup = Duration.ofSeconds(10);
+    Optional<Duration> meshWarmup = Optional.empty();
     Duration timeout = Duration.ofSeconds(5);
     int users = 200;
     int channels = 2;
@@ -136,6 +143,7 @@ record BenchOptions(
         case "--max-in-flight" -> maxInFlight = intValue(flag, value(args, ++i, flag), 1, 100_000);
         case "--duration" -> duration = duration(flag, value(args, ++i, flag), false);
         case "--warmup" -> warmup = duration(flag, value(args, ++i, flag), true);
+        case "--mesh-warmup" -> meshWarmup = Optional.of(duration(flag, value(args, ++i, flag), true));
         case "--timeout" -> timeout = duration(flag, value(args, ++i, flag), false);
         case "--users" -> users = intValue(flag, value(args, ++i, flag), 1, 1_000_000);
         case "--grpc-channels" -> channels = intValue(flag, value(args, ++i, flag), 1, 64);
@@ -178,6 +186,7 @@ record BenchOptions(
         load,
         duration,
         warmup,
+        meshWarmup,
         timeout,
         users,
         channels,

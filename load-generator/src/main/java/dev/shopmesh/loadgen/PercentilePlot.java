@@ -18,10 +18,10 @@ final class PercentilePlot {
   private static final String[] COLORS = {
     "#7f7f7f", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"
   };
-  private static final int WIDTH = 980;
+  private static final int WIDTH = 1040;
   private static final int HEIGHT = 560;
   private static final int LEFT = 80;
-  private static final int RIGHT = 250;
+  private static final int RIGHT = 300;
   private static final int TOP = 60;
   private static final int BOTTOM = 60;
 

@@ -21,7 +21,7 @@ final class Progress implements AutoCloseable {
   private final Measurement measurement;
   private final PrintStream out;
   private final long startNanos;
-  private final OutputStream logFile;
+  private final OutputStream logFile; // null: no interval log
   private final HistogramLogWriter log;
   private final ScheduledExecutorService timer;
 
@@ -30,18 +30,24 @@ final class Progress implements AutoCloseable {
     this.measurement = measurement;
     this.out = out;
     this.startNanos = startNanos;
-    this.logFile = Files.newOutputStream(hlog);
-    this.log = new HistogramLogWriter(new PrintStream(logFile, false, java.nio.charset.StandardCharsets.UTF_8));
-    log.outputLogFormatVersion();
-    log.outputComment("shopmesh load-generator, scenario " + name + ", latency in nanoseconds (max column in ms)");
-    log.outputStartTime(System.currentTimeMillis());
-    log.setBaseTime(System.currentTimeMillis());
-    log.outputLegend();
+    if (hlog == null) {
+      this.logFile = null;
+      this.log = null;
+    } else {
+      this.logFile = Files.newOutputStream(hlog);
+      this.log = new HistogramLogWriter(new PrintStream(logFile, false, java.nio.charset.StandardCharsets.UTF_8));
+      log.outputLogFormatVersion();
+      log.outputComment("shopmesh load-generator, scenario " + name + ", latency in nanoseconds (max column in ms)");
+      log.outputStartTime(System.currentTimeMillis());
+      log.setBaseTime(System.currentTimeMillis());
+      log.outputLegend();
+    }
     this.timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> Thread.ofPlatform().daemon().name("bench-progress").unstarted(r));
   }
 
+  /** Prints once a second from now on; writes the interval log to {@code hlog} unless it is null. */
   static Progress start(String name, Measurement measurement, PrintStream out, long startNanos, Path hlog)
       throws IOException {
     Progress progress = new Progress(name, measurement, out, startNanos, hlog);
@@ -63,7 +69,7 @@ final class Progress implements AutoCloseable {
             t.errors(),
             Report.ms(t.p50Ms()),
             Report.ms(t.p99Ms())));
-    if (t.interval() != null && t.interval().getTotalCount() > 0) {
+    if (log != null && t.interval() != null && t.interval().getTotalCount() > 0) {
       log.outputIntervalHistogram(t.interval());
     }
   }
@@ -76,6 +82,8 @@ final class Progress implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    logFile.close();
+    if (logFile != null) {
+      logFile.close();
+    }
   }
 }

@@ -21,10 +21,11 @@ final class Report {
     sb.append(
         String.format(
             Locale.ROOT,
-            "load:    %s, warm-up %ds, measured %ds per scenario, %d gRPC channel(s) per target%n%n",
+            "load:    %s, warm-up %ds, measured %ds per scenario (mesh warm-up %ds first), %d gRPC channel(s) per target%n%n",
             run.options().load().label(),
             run.options().warmup().toSeconds(),
             run.options().duration().toSeconds(),
+            run.meshWarmup().toSeconds(),
             run.options().grpcChannels()));
     sb.append(
         String.format(

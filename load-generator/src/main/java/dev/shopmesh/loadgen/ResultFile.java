@@ -40,6 +40,7 @@ final class ResultFile {
     }
     load.put("warmupSeconds", run.options().warmup().toMillis() / 1000.0);
     load.put("durationSeconds", run.options().duration().toMillis() / 1000.0);
+    load.put("meshWarmupSeconds", run.meshWarmup().toMillis() / 1000.0);
     load.put("timeoutSeconds", run.options().timeout().toMillis() / 1000.0);
     load.put("grpcChannels", run.options().grpcChannels());
     load.put("users", run.options().users());

@@ -1,6 +1,7 @@
 package dev.shopmesh.loadgen;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 
@@ -9,6 +10,7 @@ import java.util.List;
  *
  * @param arguments the command line, as given
  * @param mesh how the mesh was found: started by the run, or already running
+ * @param meshWarmup how long the mesh was warmed up before the first scenario
  * @param skipped scenarios that did not run, each with why
  */
 record RunResult(
@@ -17,6 +19,7 @@ record RunResult(
     MachineInfo machine,
     BenchOptions options,
     String mesh,
+    Duration meshWarmup,
     Targets targets,
     ScenarioResult ceiling,
     List<ScenarioResult> scenarios,

@@ -27,6 +27,23 @@ final class ScenarioRun {
     this.console = console;
   }
 
+  /**
+   * Offers the load to {@code op} for {@code time} and keeps nothing: for warming up a mesh that
+   * was just started (its JIT, pools and connections) before the first measured scenario.
+   */
+  void warmUp(String description, Operation op, Duration time) throws IOException, InterruptedException {
+    console.printf("%nmesh warm-up: %s, %s, %ds, not measured%n", description, load.label(), time.toSeconds());
+    long start = System.nanoTime();
+    long end = start + time.toNanos();
+    Measurement m = new Measurement(start, end);
+    Progress progress = Progress.start("mesh warm-up", m, console, start, null);
+    try {
+      Driver.of(load).run(op, m, start, end, timeout.plusSeconds(5));
+    } finally {
+      progress.close();
+    }
+  }
+
   ScenarioResult run(String name, String description, Operation op) throws IOException, InterruptedException {
     console.printf("%n%s: %s, %s, warm-up %ds, measured %ds%n", name, description, load.label(), warmup.toSeconds(), duration.toSeconds());
     long start = System.nanoTime();

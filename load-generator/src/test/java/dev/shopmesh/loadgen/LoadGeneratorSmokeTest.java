@@ -38,9 +38,10 @@ class LoadGeneratorSmokeTest {
 
   @Test
   void closedLoopRunsEveryScenarioAndCountsEachRequestOnce() throws Exception {
-    RunResult run = bench("--concurrency", "2");
+    RunResult run = bench("--concurrency", "2", "--mesh-warmup", "300ms");
 
     assertThat(run.skipped()).isEmpty();
+    assertThat(run.meshWarmup()).hasMillis(300);
     assertThat(run.scenarios()).extracting(ScenarioResult::name)
         .containsExactly("grpc-get-user", "rest-get-user", "grpc-create-order", "rest-create-order", "mix");
     for (ScenarioResult r : all(run)) {
