@@ -3,6 +3,7 @@ package dev.shopmesh.loadgen;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,39 +46,14 @@ final class Bench {
             new ScenarioRun(
                 options.load(), options.warmup(), options.duration(), options.timeout(), options.out(), out, cpu);
         ScenarioResult ceiling = ceiling(clients, runner);
-        Map<Endpoint, Boolean> answering = new EnumMap<>(Endpoint.class);
         List<RunResult.Skipped> skipped = new ArrayList<>();
-        List<Scenario> runnable = new ArrayList<>();
-        for (Scenario s : options.scenarios()) {
-          List<Endpoint> down =
-              s.endpoints().stream()
-                  .filter(e -> !answering.computeIfAbsent(e, x -> Reachability.answers(x, targets, PROBE)))
-                  .toList();
-          if (down.isEmpty()) {
-            runnable.add(s);
-          } else {
-            String reason =
-                String.join(", ", down.stream().map(e -> e.flag() + " " + targets.address(e)).toList())
-                    + " does not answer";
-            out.println("bench: skipping " + s.id() + ": " + reason);
-            skipped.add(new RunResult.Skipped(s.id(), reason));
-          }
-        }
+        List<Scenario> runnable = reachable(targets, skipped);
         List<ScenarioResult> results = new ArrayList<>();
         Duration meshWarmup = Duration.ZERO;
         if (!runnable.isEmpty()) {
           UserPool users = setup(clients, targets, runnable);
           meshWarmup = options.meshWarmup().orElse(ownMesh != null ? OWN_MESH_WARMUP : Duration.ZERO);
-          if (!meshWarmup.isZero()) {
-            List<Scenario> parts = runnable.stream().filter(s -> s != Scenario.MIX).toList();
-            List<Scenario> warm = parts.isEmpty() ? runnable : parts;
-            runner.warmUp(
-                "every scenario to run, in equal parts",
-                Operations.mix(
-                    warm.stream().map(s -> operation(s, clients, targets, users)).toList(),
-                    warm.stream().map(s -> 1).toList()),
-                meshWarmup);
-          }
+          warmUpMesh(runner, meshWarmup, runnable, clients, targets, users);
           for (Scenario s : runnable) {
             results.add(runner.run(s.id(), s.description(), operation(s, clients, targets, users)));
           }
@@ -85,16 +61,57 @@ final class Bench {
         RunResult run =
             new RunResult(
                 startedAt, arguments, machine, options, mesh, meshWarmup, targets, ceiling, results, skipped, options.out());
-        out.print(Report.table(run));
-        ResultFile.write(run, options.out().resolve("result.json"));
-        PercentilePlot.write(run, options.out().resolve("latency.svg"));
-        out.println("\nbench: wrote " + options.out().resolve("result.json") + ", " + options.out().resolve("latency.svg")
-            + " and one HdrHistogram log (.hlog) per scenario");
+        write(run);
         return run;
       }
     } finally {
       stopOwnMesh();
     }
+  }
+
+  /** The selected scenarios whose targets answer; the others go to {@code skipped}, with why. */
+  private List<Scenario> reachable(Targets targets, List<RunResult.Skipped> skipped) {
+    Map<Endpoint, Boolean> answering = new EnumMap<>(Endpoint.class);
+    List<Scenario> runnable = new ArrayList<>();
+    for (Scenario s : options.scenarios()) {
+      List<Endpoint> down =
+          s.endpoints().stream()
+              .filter(e -> !answering.computeIfAbsent(e, x -> Reachability.answers(x, targets, PROBE)))
+              .toList();
+      if (down.isEmpty()) {
+        runnable.add(s);
+      } else {
+        String reason =
+            String.join(", ", down.stream().map(e -> e.flag() + " " + targets.address(e)).toList()) + " does not answer";
+        out.println("bench: skipping " + s.id() + ": " + reason);
+        skipped.add(new RunResult.Skipped(s.id(), reason));
+      }
+    }
+    return runnable;
+  }
+
+  /** Every runnable scenario (but the mix, which only repeats them) in equal parts, unmeasured. */
+  private void warmUpMesh(
+      ScenarioRun runner, Duration time, List<Scenario> runnable, Clients clients, Targets targets, UserPool users)
+      throws IOException, InterruptedException {
+    if (time.isZero()) {
+      return;
+    }
+    List<Scenario> parts = runnable.stream().filter(s -> s != Scenario.MIX).toList();
+    List<Scenario> warm = parts.isEmpty() ? runnable : parts;
+    runner.warmUp(
+        "every scenario to run, in equal parts",
+        Operations.mix(
+            warm.stream().map(s -> operation(s, clients, targets, users)).toList(),
+            warm.stream().map(s -> 1).toList()),
+        time);
+  }
+
+  private void write(RunResult run) throws IOException {
+    out.print(Report.table(run));
+    Path json = ResultFile.write(run, options.out().resolve("result.json"));
+    Path svg = PercentilePlot.write(run, options.out().resolve("latency.svg"));
+    out.println("\nbench: wrote " + json + ", " + svg + " and one HdrHistogram log (.hlog) per scenario");
   }
 
   /** Stops a mesh this run started, if it is still up; for the end and for Ctrl-C. */
