@@ -96,8 +96,8 @@ record BenchOptions(
                              else start one; any target flag below implies --mesh running
         --mesh start         start a mesh of our own (./mesh up's launcher and the Java edge,
                              fresh databases, free ports), and stop it at the end
-        --mesh-replicas N    JVMs per service in a mesh of our own (default 2, as ./mesh up)
         --mesh running       use the mesh at the targets; never start one
+        --mesh-replicas N    JVMs per service in a mesh of our own (default 2, as ./mesh up)
         --user-grpc H:P      user-svc (default localhost:50051); a list H1:P1,H2:P2 balances
                              round_robin over replicas
         --edge-grpc H:P      the edge's gRPC proxy (default localhost:9090)
