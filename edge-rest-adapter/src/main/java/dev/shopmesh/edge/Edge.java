@@ -1,6 +1,7 @@
 package dev.shopmesh.edge;
 
 import dev.shopmesh.platform.grpc.GrpcServer;
+import dev.shopmesh.platform.grpc.ServiceMain;
 import dev.shopmesh.platform.telemetry.Telemetry;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
@@ -16,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * {@code SHUTDOWN_DRAIN} to finish (REST responses then carry {@code connection: close});
  * then the connections, the backend channels and telemetry close, in that order.
  */
-public final class Edge {
+public final class Edge implements ServiceMain.Running {
   private static final Logger log = LoggerFactory.getLogger(Edge.class);
 
   private final RestServer rest;
@@ -53,12 +54,19 @@ public final class Edge {
     return grpc.port();
   }
 
+  @Override
+  public String listening() {
+    return "REST on port " + httpPort() + " and gRPC on port " + grpcPort();
+  }
+
   /** Waits until {@link #stop()} has finished. */
+  @Override
   public void awaitStopped() throws InterruptedException {
     stopped.await();
   }
 
   /** Drains and stops; safe to call more than once, every caller returns once stopped. */
+  @Override
   public void stop() {
     if (!stopping.compareAndSet(false, true)) {
       try {

@@ -3,14 +3,12 @@ package dev.shopmesh.edge;
 import dev.shopmesh.platform.config.ConfigException;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.grpc.GrpcServer;
-import dev.shopmesh.platform.logging.Logging;
+import dev.shopmesh.platform.grpc.ServiceMain;
 import dev.shopmesh.platform.telemetry.Telemetry;
 import io.grpc.BindableService;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The Java edge: REST/JSON on {@code HTTP_PORT} (8080) transcoded to gRPC, and a gRPC proxy with
@@ -20,42 +18,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class Main {
   public static final String NAME = "edge";
-  private static final Logger log = LoggerFactory.getLogger(Main.class);
 
   private Main() {}
 
-  /** Runs like every service ({@code ServiceMain}): exit 2 on bad config, drain on SIGTERM. */
+  /** Runs like every service: exit 2 on bad config, drain on SIGTERM. */
   public static void main(String[] args) {
-    Logging.install();
-    Edge edge;
-    try {
-      edge = start(Env.system());
-    } catch (ConfigException e) {
-      System.err.println(NAME + ": cannot start: " + e.getMessage());
-      System.exit(2);
-      return;
-    } catch (RuntimeException e) {
-      log.error("{} failed to start", NAME, e);
-      System.err.println(NAME + ": cannot start: " + e.getMessage());
-      System.exit(1);
-      return;
-    }
-    log.info("{} serving REST on port {} and gRPC on port {}", NAME, edge.httpPort(), edge.grpcPort());
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  // The logging system may already be shutting down here: use stderr.
-                  System.err.println(NAME + ": shutting down, draining in-flight requests");
-                  edge.stop();
-                  System.err.println(NAME + ": stopped");
-                },
-                NAME + "-shutdown"));
-    try {
-      edge.awaitStopped();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    ServiceMain.run(NAME, Main::start);
   }
 
   /** The production wiring: descriptors → routes, backends, gRPC proxy, REST listener. */

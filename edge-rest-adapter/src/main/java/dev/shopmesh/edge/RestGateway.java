@@ -108,8 +108,37 @@ final class RestGateway {
     }
   }
 
-  /** Handles {@code request}; {@code done} receives the response exactly once, on any thread. */
+  /**
+   * Handles {@code request}; {@code done} receives the response exactly once, on any thread.
+   * Every request gets a SERVER span, continuing the client's W3C {@code traceparent} when it
+   * sends one, and every response carries that trace's id in {@code x-trace-id}.
+   */
   Cancel handle(Request request, Consumer<Response> done) {
+    Span span =
+        tracer
+            .spanBuilder(request.method())
+            .setSpanKind(SpanKind.SERVER)
+            .setParent(propagator.extract(io.opentelemetry.context.Context.root(), request.headers(), HEADERS))
+            .setAttribute("http.request.method", request.method())
+            .startSpan();
+    return route(request, span, traced(span, done));
+  }
+
+  private static Consumer<Response> traced(Span span, Consumer<Response> done) {
+    return response -> {
+      if (span.getSpanContext().isValid()) {
+        response.headers().set(CallObserver.TRACE_ID.name(), span.getSpanContext().getTraceId());
+      }
+      span.setAttribute("http.response.status_code", response.status());
+      if (response.status() >= 500) {
+        span.setStatus(StatusCode.ERROR);
+      }
+      span.end();
+      done.accept(response);
+    };
+  }
+
+  private Cancel route(Request request, Span span, Consumer<Response> done) {
     String uri = request.uri();
     if (!uri.startsWith("/")) {
       // absolute-form request target: http://host:port/path?query
@@ -119,6 +148,7 @@ final class RestGateway {
     int q = uri.indexOf('?');
     String path = q < 0 ? uri : uri.substring(0, q);
     String query = q < 0 ? "" : uri.substring(q + 1);
+    span.setAttribute("url.path", path);
     try {
       switch (path) {
         case "/healthz" -> {
@@ -135,7 +165,7 @@ final class RestGateway {
         default -> {}
       }
       return switch (routes.lookup(request.method(), path)) {
-        case Found found -> call(request, found, path, query, done);
+        case Found found -> call(request, found, query, span, done);
         case MethodNotAllowed m -> throw methodNotAllowed(request.method(), path, String.join(", ", m.allowed()));
         case NotFound n -> throw EdgeError.notFound(request.method(), path);
       };
@@ -162,8 +192,14 @@ final class RestGateway {
   }
 
   @SuppressWarnings("try") // the scope only makes the span current while the call starts
-  private Cancel call(Request request, Found found, String path, String query, Consumer<Response> done) {
+  private Cancel call(Request request, Found found, String query, Span span, Consumer<Response> done) {
     var route = found.route();
+    String service = route.descriptor().getService().getFullName();
+    span.updateName(request.method() + " " + route.template());
+    span.setAttribute("http.route", route.template().toString());
+    span.setAttribute("rpc.system", "grpc");
+    span.setAttribute("rpc.service", service);
+    span.setAttribute("rpc.method", route.descriptor().getName());
     byte[] message = transcoder.transcode(route, found.bindings(), query, request.body());
     Duration timeout = backendTimeout;
     var clientTimeout = HeaderForwarding.grpcTimeout(request.headers().get("grpc-timeout"));
@@ -171,20 +207,7 @@ final class RestGateway {
       timeout = clientTimeout.get();
     }
     Metadata metadata = HeaderForwarding.fromRest(request.headers(), request.clientAddress());
-    String service = route.descriptor().getService().getFullName();
 
-    Span span =
-        tracer
-            .spanBuilder(request.method() + " " + route.template())
-            .setSpanKind(SpanKind.SERVER)
-            .setParent(propagator.extract(io.opentelemetry.context.Context.root(), request.headers(), HEADERS))
-            .setAttribute("http.request.method", request.method())
-            .setAttribute("http.route", route.template().toString())
-            .setAttribute("url.path", path)
-            .setAttribute("rpc.system", "grpc")
-            .setAttribute("rpc.service", service)
-            .setAttribute("rpc.method", route.descriptor().getName())
-            .startSpan();
     ClientCall<byte[], byte[]> call;
     try (Scope ignored = span.makeCurrent()) {
       // The REST call has no gRPC Context of its own; the deadline is set here.
@@ -234,17 +257,7 @@ final class RestGateway {
         log.error("cannot build the response for {}", span, e);
         response = internalError();
       }
-      // The backend's trace id (its x-trace-id trailer) as a header, since REST has no trailers.
-      String traceId = trailers == null ? null : trailers.get(CallObserver.TRACE_ID);
-      if (traceId != null) {
-        response.headers().set(CallObserver.TRACE_ID.name(), traceId);
-      }
-      span.setAttribute("http.response.status_code", response.status());
       span.setAttribute("rpc.grpc.status_code", status.getCode().value());
-      if (response.status() >= 500) {
-        span.setStatus(StatusCode.ERROR);
-      }
-      span.end();
       done.accept(response);
     }
 

@@ -33,25 +33,32 @@ final class LocalMesh implements AutoCloseable {
   }
 
   static LocalMesh start() {
+    return start(Map.of());
+  }
+
+  /** The same, with {@code everyProcess} added to every service's and the edge's environment. */
+  static LocalMesh start(Map<String, String> everyProcess) {
     List<GrpcServer> started = new ArrayList<>();
     try {
       GrpcServer users =
           dev.shopmesh.user.Main.start(
               TestEnv.service(
                   "edge_users",
-                  Map.of("GRPC_MAX_INBOUND_MESSAGE_BYTES", Integer.toString(USER_SVC_MAX_MESSAGE_BYTES))));
+                  with(everyProcess, Map.of("GRPC_MAX_INBOUND_MESSAGE_BYTES", Integer.toString(USER_SVC_MAX_MESSAGE_BYTES)))));
       started.add(users);
-      GrpcServer payments = dev.shopmesh.payment.Main.start(TestEnv.service("edge_payments", Map.of()));
+      GrpcServer payments = dev.shopmesh.payment.Main.start(TestEnv.service("edge_payments", everyProcess));
       started.add(payments);
       GrpcServer orders =
           dev.shopmesh.order.Main.start(
               TestEnv.service(
                   "edge_orders",
-                  Map.of(
-                      "USER_SVC_TARGET", "localhost:" + users.port(),
-                      "PAYMENT_SVC_TARGET", "localhost:" + payments.port())));
+                  with(
+                      everyProcess,
+                      Map.of(
+                          "USER_SVC_TARGET", "localhost:" + users.port(),
+                          "PAYMENT_SVC_TARGET", "localhost:" + payments.port()))));
       started.add(0, orders); // stops first: it calls the other two
-      Map<String, String> env = new HashMap<>(edgeEnv());
+      Map<String, String> env = new HashMap<>(with(everyProcess, edgeEnv()));
       env.put("USER_SVC_TARGET", "localhost:" + users.port());
       env.put("ORDER_SVC_TARGET", "localhost:" + orders.port());
       env.put("PAYMENT_SVC_TARGET", "localhost:" + payments.port());
@@ -60,6 +67,12 @@ final class LocalMesh implements AutoCloseable {
       started.forEach(GrpcServer::stop);
       throw e;
     }
+  }
+
+  private static Map<String, String> with(Map<String, String> base, Map<String, String> more) {
+    Map<String, String> all = new HashMap<>(base);
+    all.putAll(more);
+    return all;
   }
 
   /** What every edge in these tests runs with: free ports, a short drain. */

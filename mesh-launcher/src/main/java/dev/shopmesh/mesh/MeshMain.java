@@ -128,15 +128,15 @@ public final class MeshMain {
 
   private void printTable(List<MeshPlan.Replica> plan, boolean allServing) {
     Mesh.say("");
-    Mesh.say(String.format("%-16s %-8s %-28s %s", "PROCESS", "PID", "LISTENS ON", "DATABASE"));
-    Mesh.say(String.format("%-16s %-8s %-28s %s", "postgres", "-", "localhost:" + postgres.port(), "users, orders, payments"));
+    String row = "%-14s %-8s %-46s %s";
+    Mesh.say(String.format(row, "PROCESS", "PID", "LISTENS ON", "DATABASE"));
+    Mesh.say(String.format(row, "postgres", "-", "localhost:" + postgres.port(), "users, orders, payments"));
     for (int i = 0; i < plan.size(); i++) {
       MeshPlan.Replica r = plan.get(i);
-      Mesh.say(
-          String.format(
-              "%-16s %-8d %-28s %s", r.name(), processes.get(i).pid(), r.listensOn(), r.database()));
+      Mesh.say(String.format(row, r.name(), processes.get(i).pid(), r.listensOn(), r.database()));
     }
     Mesh.say("");
+    Mesh.say("REST: curl http://localhost:" + options.httpPort() + "/v1/users   gRPC: grpcurl -plaintext localhost:" + options.grpcPort() + " list");
     Mesh.say(allServing ? "mesh is up. Ctrl-C stops it." : "mesh is up, but not every process is SERVING.");
   }
 

@@ -15,6 +15,8 @@ final class MeshPlan {
   /** One service: its jar, its port offset from the base, and its database. */
   private record Service(String name, int portOffset, Database database) {}
 
+  static final String EDGE = "edge";
+
   private static final Database USERS = new Database("users", "user_svc", "user_svc");
   private static final Database ORDERS = new Database("orders", "order_svc", "order_svc");
   private static final Database PAYMENTS = new Database("payments", "payment_svc", "payment_svc");
@@ -59,6 +61,21 @@ final class MeshPlan {
                 env));
       }
     }
+    // The edge, in front of every replica of every service.
+    Map<String, String> edge = new HashMap<>();
+    edge.put("HTTP_PORT", Integer.toString(options.httpPort()));
+    edge.put("GRPC_PORT", Integer.toString(options.grpcPort()));
+    edge.put("USER_SVC_TARGET", targets(options, 0));
+    edge.put("ORDER_SVC_TARGET", targets(options, 1));
+    edge.put("PAYMENT_SVC_TARGET", targets(options, 2));
+    replicas.add(
+        new Replica(
+            EDGE,
+            options.grpcPort(),
+            "http://localhost:" + options.httpPort() + " grpc://localhost:" + options.grpcPort(),
+            "-",
+            javaCommand(options, "edge-rest-adapter"),
+            edge));
     return replicas;
   }
 
@@ -71,9 +88,12 @@ final class MeshPlan {
     return String.join(",", all);
   }
 
-  /** Stop order: lower ranks stop first. */
+  /** Stop order, lower ranks first: front to back, so that nothing new comes in. */
   static int stopRank(String processName) {
-    // order-svc calls the others: it stops first so that its in-flight sagas can finish.
+    if (processName.equals(EDGE)) {
+      return 0;
+    }
+    // order-svc calls the others: it stops next so that its in-flight sagas can finish.
     return processName.startsWith("order-svc") ? 1 : 2;
   }
 

@@ -10,7 +10,7 @@ import dev.shopmesh.order.v1.Order;
 import dev.shopmesh.order.v1.OrderServiceGrpc;
 import dev.shopmesh.platform.Ids;
 import dev.shopmesh.platform.error.FieldViolations;
-import dev.shopmesh.platform.paging.PageToken;
+import dev.shopmesh.platform.paging.PageRequest;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
@@ -66,19 +66,15 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
         request.getUserId().isEmpty()
             ? Optional.empty()
             : Ids.parse(request.getUserId(), violations, "user_id", "a user id");
-    int size = PageToken.pageSize(request.getPageSize(), violations, "page_size");
-    String scope = "orders|" + request.getUserId();
-    Optional<UUID> after = PageToken.decode(request.getPageToken(), scope, violations, "page_token");
+    var paging =
+        PageRequest.of(
+            request.getPageSize(), request.getPageToken(), "orders|" + request.getUserId(), violations);
     violations.throwIfAny(OrderSaga.ERRORS);
 
-    List<OrderRow> rows = store.page(userId, after, size + 1);
-    List<OrderRow> page = rows.subList(0, Math.min(size, rows.size()));
-    Map<UUID, List<LineItem>> items = store.items(page.stream().map(OrderRow::orderId).toList());
-    var out = ListOrdersResponse.newBuilder();
-    page.forEach(row -> out.addOrders(row.toProto(items.getOrDefault(row.orderId(), List.of()))));
-    if (rows.size() > size) {
-      out.setNextPageToken(PageToken.encode(rows.get(size - 1).orderId(), scope));
-    }
+    var page = paging.page(store.page(userId, paging.after(), paging.fetchLimit()), OrderRow::orderId);
+    Map<UUID, List<LineItem>> items = store.items(page.items().stream().map(OrderRow::orderId).toList());
+    var out = ListOrdersResponse.newBuilder().setNextPageToken(page.nextPageToken());
+    page.items().forEach(row -> out.addOrders(row.toProto(items.getOrDefault(row.orderId(), List.of()))));
     response.onNext(out.build());
     response.onCompleted();
   }

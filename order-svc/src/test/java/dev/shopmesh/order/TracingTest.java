@@ -11,6 +11,7 @@ import dev.shopmesh.order.v1.Order;
 import dev.shopmesh.platform.telemetry.CallObserver;
 import dev.shopmesh.testkit.OtlpReceiver;
 import dev.shopmesh.testkit.OtlpReceiver.ReceivedSpan;
+import dev.shopmesh.testkit.SpanTree;
 import io.grpc.Metadata;
 import io.grpc.stub.MetadataUtils;
 import io.opentelemetry.proto.trace.v1.Span.SpanKind;
@@ -80,32 +81,6 @@ class TracingTest {
     }
   }
 
-  private static ReceivedSpan server(List<ReceivedSpan> trace, String service, String method) {
-    return trace.stream()
-        .filter(s -> s.service().equals(service) && s.kind() == SpanKind.SPAN_KIND_SERVER && s.name().endsWith(method))
-        .findFirst()
-        .orElseThrow(() -> new AssertionError("no " + service + " server span for " + method + " in " + names(trace)));
-  }
-
-  private static boolean descendsFrom(ReceivedSpan span, ReceivedSpan ancestor, List<ReceivedSpan> trace) {
-    String parent = span.parentSpanId();
-    while (!parent.isEmpty()) {
-      if (parent.equals(ancestor.spanId())) {
-        return true;
-      }
-      String p = parent;
-      parent = trace.stream().filter(s -> s.spanId().equals(p)).map(ReceivedSpan::parentSpanId).findFirst().orElse("");
-    }
-    return false;
-  }
-
-  private static List<String> names(List<ReceivedSpan> trace) {
-    return trace.stream().map(s -> s.service() + ":" + s.name()).toList();
-  }
-
-  private static boolean isSql(ReceivedSpan s) {
-    return s.kind() == SpanKind.SPAN_KIND_CLIENT && (s.attribute("db.system") != null || s.attribute("db.system.name") != null);
-  }
 
   @Test
   void oneCreateOrderIsOneTraceAcrossEveryServiceAndItsSql() throws Exception {
@@ -121,33 +96,33 @@ class TracingTest {
     assertThat(order.getState()).isEqualTo(Order.State.CONFIRMED);
 
     Predicate<List<ReceivedSpan>> complete =
-        t -> t.stream().anyMatch(s -> s.service().equals("payment-svc") && isSql(s))
+        t -> t.stream().anyMatch(s -> s.service().equals("payment-svc") && SpanTree.isSql(s))
             && t.stream().anyMatch(s -> s.service().equals("order-svc") && s.kind() == SpanKind.SPAN_KIND_SERVER);
-    List<ReceivedSpan> trace = receiver.awaitTrace(client.traceId(), complete, Duration.ofSeconds(20));
-    print(trace);
+    SpanTree trace = new SpanTree(receiver.awaitTrace(client.traceId(), complete, Duration.ofSeconds(20)));
+    System.out.print(trace.print());
 
     assertThat(trailers.get().get(CallObserver.TRACE_ID)).as("x-trace-id trailer").isEqualTo(client.traceId());
-    ReceivedSpan orders = server(trace, "order-svc", "CreateOrder");
-    ReceivedSpan users = server(trace, "user-svc", "GetUser");
-    ReceivedSpan payments = server(trace, "payment-svc", "Charge");
+    ReceivedSpan orders = trace.server("order-svc", "CreateOrder");
+    ReceivedSpan users = trace.server("user-svc", "GetUser");
+    ReceivedSpan payments = trace.server("payment-svc", "Charge");
     assertThat(orders.parentSpanId()).as("continues the client's trace").isEqualTo(client.spanId());
-    assertThat(descendsFrom(users, orders, trace)).isTrue();
-    assertThat(descendsFrom(payments, orders, trace)).isTrue();
+    assertThat(trace.descendsFrom(users, orders)).isTrue();
+    assertThat(trace.descendsFrom(payments, orders)).isTrue();
     assertThat(orders.attribute("order.id")).isEqualTo(order.getOrderId());
     assertThat(orders.attribute("order.state")).isEqualTo("CONFIRMED");
     for (ReceivedSpan service : List.of(orders, users, payments)) {
       List<ReceivedSpan> sql =
-          trace.stream().filter(s -> s.service().equals(service.service()) && isSql(s)).toList();
+          trace.spans().stream().filter(s -> s.service().equals(service.service()) && SpanTree.isSql(s)).toList();
       assertThat(sql).as(service.service() + " SQL spans").isNotEmpty();
-      assertThat(sql).allSatisfy(s -> assertThat(descendsFrom(s, service, trace)).as(s.name()).isTrue());
+      assertThat(sql).allSatisfy(s -> assertThat(trace.descendsFrom(s, service)).as(s.name()).isTrue());
     }
-    assertThat(trace.stream().filter(s -> s.attribute("rpc.grpc.status_code") != null))
+    assertThat(trace.spans().stream().filter(s -> s.attribute("rpc.grpc.status_code") != null))
         .as("every RPC span carries its gRPC status")
         .hasSize(5) // CreateOrder; GetUser and Charge, each as client and server
         .allSatisfy(s -> assertThat(s.attribute("rpc.grpc.status_code")).isEqualTo("0"));
-    assertThat(trace.stream().map(ReceivedSpan::name))
+    assertThat(trace.spans().stream().map(ReceivedSpan::name))
         .contains("saga check user", "saga record order", "saga charge");
-    assertNoOrphans(trace, client.spanId());
+    assertThat(trace.orphans(client.spanId())).as("spans whose parent is missing").isEmpty();
   }
 
   @Test
@@ -160,30 +135,27 @@ class TracingTest {
                     .createOrder(Shop.order(UUID.randomUUID().toString(), 100, 1)))
         .hasMessageContaining("not found");
 
-    List<ReceivedSpan> trace =
-        receiver.awaitTrace(
+    SpanTree trace =
+        new SpanTree(receiver.awaitTrace(
             client.traceId(),
             t -> t.stream().anyMatch(s -> s.service().equals("order-svc") && s.kind() == SpanKind.SPAN_KIND_SERVER)
                 && t.stream().anyMatch(s -> s.service().equals("user-svc") && s.kind() == SpanKind.SPAN_KIND_SERVER),
-            Duration.ofSeconds(20));
-    print(trace);
+            Duration.ofSeconds(20)));
+    System.out.print(trace.print());
 
-    ReceivedSpan orders = server(trace, "order-svc", "CreateOrder");
-    ReceivedSpan users = server(trace, "user-svc", "GetUser");
+    ReceivedSpan orders = trace.server("order-svc", "CreateOrder");
+    ReceivedSpan users = trace.server("user-svc", "GetUser");
     ReceivedSpan getUserCall =
-        trace.stream()
-            .filter(s -> s.service().equals("order-svc") && s.kind() == SpanKind.SPAN_KIND_CLIENT && s.name().endsWith("GetUser"))
-            .findFirst()
-            .orElseThrow();
+        trace.find("order-svc", SpanKind.SPAN_KIND_CLIENT, "GetUser").orElseThrow();
     assertThat(orders.attribute("rpc.grpc.status_code")).as("FAILED_PRECONDITION").isEqualTo("9");
     assertThat(users.attribute("rpc.grpc.status_code")).as("NOT_FOUND").isEqualTo("5");
     assertThat(getUserCall.status()).isEqualTo(StatusCode.STATUS_CODE_ERROR);
-    assertThat(trace).filteredOn(s -> s.name().equals("saga check user"))
+    assertThat(trace.spans()).filteredOn(s -> s.name().equals("saga check user"))
         .singleElement()
         .satisfies(s -> assertThat(s.status()).isEqualTo(StatusCode.STATUS_CODE_ERROR));
-    assertThat(trace).as("no order was recorded, so no saga went further")
+    assertThat(trace.spans()).as("no order was recorded, so no saga went further")
         .noneMatch(s -> s.name().equals("saga record order") || s.service().equals("payment-svc"));
-    assertNoOrphans(trace, client.spanId());
+    assertThat(trace.orphans(client.spanId())).as("spans whose parent is missing").isEmpty();
 
     assertThat(logs.list)
         .as("the failed call's log line carries its trace id")
@@ -208,34 +180,5 @@ class TracingTest {
             "db.client.connection.pending_requests",
             "shopmesh.orders.placed",
             "shopmesh.reconciler.backlog");
-  }
-
-  private static void assertNoOrphans(List<ReceivedSpan> trace, String clientSpanId) {
-    for (ReceivedSpan s : trace) {
-      assertThat(s.parentSpanId().equals(clientSpanId) || trace.stream().anyMatch(p -> p.spanId().equals(s.parentSpanId())))
-          .as("parent of %s:%s is in the trace", s.service(), s.name())
-          .isTrue();
-    }
-  }
-
-  /** The span tree, indented, for the test output (and for issue notes). */
-  static void print(List<ReceivedSpan> trace) {
-    StringBuilder out = new StringBuilder("trace " + (trace.isEmpty() ? "" : trace.getFirst().traceId()) + "\n");
-    for (ReceivedSpan root : trace.stream().filter(s -> trace.stream().noneMatch(p -> p.spanId().equals(s.parentSpanId()))).toList()) {
-      print(root, trace, 1, out);
-    }
-    System.out.print(out);
-  }
-
-  private static void print(ReceivedSpan span, List<ReceivedSpan> trace, int depth, StringBuilder out) {
-    String code = span.attribute("rpc.grpc.status_code");
-    out.append("  ".repeat(depth))
-        .append(span.service()).append("  ")
-        .append(span.kind().name().replace("SPAN_KIND_", "")).append("  ")
-        .append(span.name())
-        .append(code == null ? "" : "  grpc=" + code)
-        .append(span.status() == StatusCode.STATUS_CODE_ERROR ? "  ERROR" : "")
-        .append('\n');
-    trace.stream().filter(s -> s.parentSpanId().equals(span.spanId())).forEach(c -> print(c, trace, depth + 1, out));
   }
 }

@@ -11,9 +11,8 @@ import dev.shopmesh.platform.Ids;
 import dev.shopmesh.platform.Money;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
-import dev.shopmesh.platform.paging.PageToken;
+import dev.shopmesh.platform.paging.PageRequest;
 import io.grpc.stub.StreamObserver;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -90,18 +89,15 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
         request.getOrderId().isEmpty()
             ? Optional.empty()
             : Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
-    int size = PageToken.pageSize(request.getPageSize(), violations, "page_size");
-    String scope = "payments|" + request.getOrderId();
-    Optional<UUID> after = PageToken.decode(request.getPageToken(), scope, violations, "page_token");
+    var paging =
+        PageRequest.of(
+            request.getPageSize(), request.getPageToken(), "payments|" + request.getOrderId(), violations);
     violations.throwIfAny(ERRORS);
 
-    List<PaymentRow> rows = store.page(orderId, after, size + 1);
-    var page = ListPaymentsResponse.newBuilder();
-    rows.stream().limit(size).forEach(row -> page.addPayments(row.toProto()));
-    if (rows.size() > size) {
-      page.setNextPageToken(PageToken.encode(rows.get(size - 1).paymentId(), scope));
-    }
-    response.onNext(page.build());
+    var page = paging.page(store.page(orderId, paging.after(), paging.fetchLimit()), PaymentRow::paymentId);
+    var out = ListPaymentsResponse.newBuilder().setNextPageToken(page.nextPageToken());
+    page.items().forEach(row -> out.addPayments(row.toProto()));
+    response.onNext(out.build());
     response.onCompleted();
   }
 }

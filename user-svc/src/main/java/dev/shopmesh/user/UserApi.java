@@ -3,7 +3,7 @@ package dev.shopmesh.user;
 import dev.shopmesh.platform.Ids;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
-import dev.shopmesh.platform.paging.PageToken;
+import dev.shopmesh.platform.paging.PageRequest;
 import dev.shopmesh.user.v1.CreateUserRequest;
 import dev.shopmesh.user.v1.GetUserRequest;
 import dev.shopmesh.user.v1.ListUsersRequest;
@@ -11,7 +11,6 @@ import dev.shopmesh.user.v1.ListUsersResponse;
 import dev.shopmesh.user.v1.User;
 import dev.shopmesh.user.v1.UserServiceGrpc;
 import io.grpc.stub.StreamObserver;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -73,18 +72,13 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
   @Override
   public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> response) {
     var violations = new FieldViolations();
-    int size = PageToken.pageSize(request.getPageSize(), violations, "page_size");
-    Optional<UUID> after =
-        PageToken.decode(request.getPageToken(), LIST_SCOPE, violations, "page_token");
+    var paging = PageRequest.of(request.getPageSize(), request.getPageToken(), LIST_SCOPE, violations);
     violations.throwIfAny(ERRORS);
 
-    List<UserRow> rows = store.page(after, size + 1);
-    var page = ListUsersResponse.newBuilder();
-    rows.stream().limit(size).forEach(row -> page.addUsers(row.toProto()));
-    if (rows.size() > size) {
-      page.setNextPageToken(PageToken.encode(rows.get(size - 1).userId(), LIST_SCOPE));
-    }
-    response.onNext(page.build());
+    var page = paging.page(store.page(paging.after(), paging.fetchLimit()), UserRow::userId);
+    var out = ListUsersResponse.newBuilder().setNextPageToken(page.nextPageToken());
+    page.items().forEach(row -> out.addUsers(row.toProto()));
+    response.onNext(out.build());
     response.onCompleted();
   }
 }

@@ -41,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * taking calls and gives in-flight ones {@code shutdownDrain} to finish, then cancels what is
  * left and closes the resources (the database pool last of all, after the calls that use it).
  */
-public final class GrpcServer {
+public final class GrpcServer implements ServiceMain.Running {
   private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
 
   private final String name;
@@ -132,7 +132,13 @@ public final class GrpcServer {
     return name;
   }
 
+  @Override
+  public String listening() {
+    return "gRPC on port " + port();
+  }
+
   /** Waits until {@link #stop()} has finished. */
+  @Override
   public void awaitStopped() throws InterruptedException {
     stopped.await();
   }
@@ -141,6 +147,7 @@ public final class GrpcServer {
    * Drains and stops the server, then closes its resources. Safe to call more than once and
    * from several threads; every caller returns once the server has stopped.
    */
+  @Override
   public void stop() {
     if (!stopping.compareAndSet(false, true)) {
       awaitQuietly();

@@ -7,24 +7,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a service from its {@code main}: wires it from the environment, says where it listens,
+ * Runs a service (or the edge) from its {@code main}: wires it from the environment, says where it listens,
  * stops it gracefully on SIGTERM or SIGINT, and exits non-zero with a one-line reason when it
  * cannot start.
  */
 public final class ServiceMain {
   private static final Logger log = LoggerFactory.getLogger(ServiceMain.class);
 
-  /** A service's production wiring. */
+  /** What a process runs until it is told to stop: a {@link GrpcServer}, or the edge. */
+  public interface Running {
+    /** Where it listens, for the start-up log line ("gRPC on port 50051"). */
+    String listening();
+
+    /** Drains and stops; every caller returns once it has stopped. */
+    void stop();
+
+    void awaitStopped() throws InterruptedException;
+  }
+
+  /** A process's production wiring. */
   @FunctionalInterface
   public interface Wiring {
-    GrpcServer start(Env env) throws Exception;
+    Running start(Env env) throws Exception;
   }
 
   private ServiceMain() {}
 
   public static void run(String name, Wiring wiring) {
     Logging.install();
-    GrpcServer server;
+    Running server;
     try {
       server = wiring.start(Env.system());
     } catch (ConfigException e) {
@@ -37,7 +48,7 @@ public final class ServiceMain {
       System.exit(1);
       return;
     }
-    log.info("{} serving gRPC on port {}", name, server.port());
+    log.info("{} serving {}", name, server.listening());
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(

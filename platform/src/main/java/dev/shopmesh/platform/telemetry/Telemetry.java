@@ -12,7 +12,11 @@ import io.opentelemetry.instrumentation.grpc.v1_6.GrpcTelemetry;
 import io.opentelemetry.instrumentation.jdbc.datasource.JdbcTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.trace.ReadWriteSpan;
+import io.opentelemetry.sdk.trace.ReadableSpan;
+import io.opentelemetry.sdk.trace.SpanProcessor;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -100,10 +104,32 @@ public final class Telemetry implements AutoCloseable {
             .addResourceCustomizer(
                 (resource, config) -> Resource.create(resourceDefaults).merge(resource))
             .addSamplerCustomizer((sampler, config) -> new NoOrphanDbSpans(sampler))
+            // With no exporter the SDK would hand out no-op spans without ids; callers still
+            // get an x-trace-id, and logs a trace_id, that they can use once export is on.
+            .addTracerProviderCustomizer((builder, config) -> builder.addSpanProcessor(new KeepIds()))
             .disableShutdownHook()
             .build()
             .getOpenTelemetrySdk();
     return of(sdk);
+  }
+
+  /** Does nothing but make the SDK create real spans when nothing exports them. */
+  private static final class KeepIds implements SpanProcessor {
+    @Override
+    public void onStart(Context parentContext, ReadWriteSpan span) {}
+
+    @Override
+    public boolean isStartRequired() {
+      return false;
+    }
+
+    @Override
+    public void onEnd(ReadableSpan span) {}
+
+    @Override
+    public boolean isEndRequired() {
+      return false;
+    }
   }
 
   private static String version() {

@@ -1,0 +1,169 @@
+package dev.shopmesh.e2e;
+
+import dev.shopmesh.testkit.FreePorts;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * {@code ./mesh up} started the way a user starts it, from the repository root, on free ports
+ * and with a data folder of its own; its console output is kept for assertions.
+ */
+final class MeshProcess implements AutoCloseable {
+  final int pgPort = FreePorts.next();
+  final int servicePortBase;
+  final int httpPort = FreePorts.next();
+  final int grpcPort = FreePorts.next();
+  final Path home;
+  private final Process process;
+  private final List<String> output = new CopyOnWriteArrayList<>();
+
+  MeshProcess(int replicas) throws IOException {
+    servicePortBase = freeBase(replicas);
+    Path root = Path.of("..").toAbsolutePath().normalize();
+    home = Files.createTempDirectory("mesh-e2e-");
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                root.resolve("mesh").toString(),
+                "up",
+                "--fresh",
+                "--replicas", Integer.toString(replicas),
+                "--pg-port", Integer.toString(pgPort),
+                "--service-port-base", Integer.toString(servicePortBase),
+                "--http-port", Integer.toString(httpPort),
+                "--grpc-port", Integer.toString(grpcPort))
+            .directory(root.toFile())
+            .redirectErrorStream(true);
+    pb.environment().put("MESH_HOME", home.toString());
+    pb.environment().put("MESH_SKIP_BUILD", "1"); // this build has just packaged every jar
+    pb.environment().put("RECONCILE_INTERVAL", "1s");
+    pb.environment().put("RECONCILE_MIN_AGE", "2s");
+    process = pb.start();
+    Thread.ofPlatform().daemon().start(this::pump);
+  }
+
+  /** A base port with every service port of every replica free. */
+  private static int freeBase(int replicas) {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int base = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(400) * 100;
+      boolean free = true;
+      for (int offset = 0; offset < 3 && free; offset++) {
+        for (int k = 0; k < replicas && free; k++) {
+          try (var s = new java.net.ServerSocket(base + offset + 10 * k)) {
+            s.setReuseAddress(true);
+          } catch (IOException taken) {
+            free = false;
+          }
+        }
+      }
+      if (free) {
+        return base;
+      }
+    }
+    throw new IllegalStateException("no free port block");
+  }
+
+  private void pump() {
+    try (BufferedReader r =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      for (String line; (line = r.readLine()) != null; ) {
+        output.add(line);
+        System.out.println("[mesh] " + line);
+      }
+    } catch (IOException e) {
+      // the mesh is gone
+    }
+  }
+
+  /** Waits for the launcher's "mesh is up" line. */
+  void awaitUp(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (output.stream().anyMatch(l -> l.contains("mesh is up. Ctrl-C stops it."))) {
+        return;
+      }
+      if (!process.isAlive()) {
+        throw new AssertionError("./mesh up exited with " + process.exitValue());
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("./mesh up did not come up within " + timeout);
+  }
+
+  String restUrl() {
+    return "http://localhost:" + httpPort;
+  }
+
+  /** The port of replica {@code k} (from 0) of the service at {@code offset} (user 0, order 1, payment 2). */
+  int servicePort(int offset, int k) {
+    return servicePortBase + offset + 10 * k;
+  }
+
+  /** The pid the launcher recorded for {@code process}, such as {@code order-svc-1}. */
+  Optional<Long> pid(String name) {
+    try {
+      return Optional.of(Long.parseLong(Files.readString(home.resolve("run").resolve(name + ".pid")).trim()));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Every pid file's process that is still alive. */
+  List<ProcessHandle> liveChildren() throws IOException {
+    try (Stream<Path> files = Files.list(home.resolve("run"))) {
+      return files
+          .filter(f -> f.toString().endsWith(".pid"))
+          .map(f -> pid(f.getFileName().toString().replace(".pid", "")))
+          .flatMap(Optional::stream)
+          .map(ProcessHandle::of)
+          .flatMap(Optional::stream)
+          .filter(ProcessHandle::isAlive)
+          .toList();
+    }
+  }
+
+  Optional<ProcessHandle> postmaster() {
+    try {
+      long pid = Long.parseLong(Files.readAllLines(home.resolve("pgdata").resolve("postmaster.pid")).getFirst().trim());
+      return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  List<String> output() {
+    return List.copyOf(output);
+  }
+
+  /** SIGTERM, as a service manager or a Ctrl-C would stop it; returns the exit code. */
+  int terminate(Duration timeout) throws InterruptedException {
+    process.toHandle().destroy();
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new AssertionError("the mesh did not stop within " + timeout);
+    }
+    Thread.sleep(200); // the last lines
+    return process.exitValue();
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.toHandle().destroy();
+      try {
+        process.waitFor(60, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+}
