@@ -1,0 +1,65 @@
+package dev.shopmesh.loadgen;
+
+import dev.shopmesh.user.v1.CreateUserRequest;
+import dev.shopmesh.user.v1.User;
+import dev.shopmesh.user.v1.UserServiceGrpc;
+import io.grpc.Channel;
+import io.grpc.StatusRuntimeException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The data the scenarios need, created before any timing: users, through CreateUser, a few at a
+ * time. Their emails carry a per-run tag, so that runs against a long-lived mesh never collide.
+ */
+final class SetupData {
+  private static final int PARALLEL = 8;
+
+  private SetupData() {}
+
+  static UserPool createUsers(Channel channel, int count, Duration timeout) throws InterruptedException {
+    String tag = Long.toString(System.currentTimeMillis(), 36) + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36);
+    var stub = UserServiceGrpc.newBlockingStub(channel);
+    Queue<String> ids = new ConcurrentLinkedQueue<>();
+    Queue<String> failures = new ConcurrentLinkedQueue<>();
+    List<Thread> workers = new ArrayList<>();
+    for (int w = 0; w < PARALLEL; w++) {
+      int worker = w;
+      workers.add(
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    for (int i = worker; i < count && failures.isEmpty(); i += PARALLEL) {
+                      CreateUserRequest request =
+                          CreateUserRequest.newBuilder()
+                              .setUser(
+                                  User.newBuilder()
+                                      .setName("Bench User " + i)
+                                      .setEmail("bench-" + tag + "-" + i + "@example.com"))
+                              .setRequestId(Operations.requestId(ThreadLocalRandom.current()))
+                              .build();
+                      try {
+                        ids.add(
+                            stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                                .createUser(request)
+                                .getUserId());
+                      } catch (StatusRuntimeException e) {
+                        failures.add(e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+                      }
+                    }
+                  }));
+    }
+    for (Thread t : workers) {
+      t.join();
+    }
+    if (!failures.isEmpty()) {
+      throw new BenchException("creating the setup users failed: " + failures.peek());
+    }
+    return new UserPool(new ArrayList<>(ids));
+  }
+}
