@@ -12,6 +12,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The embedded PostgreSQL of {@code ./mesh up}: a real server from zonky's binaries, its data
@@ -58,8 +59,15 @@ final class LocalPostgres implements AutoCloseable {
     Optional<ProcessHandle> leftover = ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
     if (leftover.isPresent()) {
       Mesh.say("stopping a PostgreSQL left running by an earlier mesh (pid " + pid + ")");
-      leftover.get().destroy();
-      leftover.get().onExit().orTimeout(30, java.util.concurrent.TimeUnit.SECONDS).join();
+      // SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for every client to leave.
+      new ProcessBuilder("kill", "-INT", Long.toString(pid)).inheritIO().start();
+      ProcessHandle postmaster = leftover.get();
+      try {
+        postmaster.onExit().get(30, TimeUnit.SECONDS);
+      } catch (Exception notYet) {
+        postmaster.destroyForcibly(); // it recovers from its WAL at the next start
+        postmaster.onExit().completeOnTimeout(postmaster, 10, TimeUnit.SECONDS).join();
+      }
     }
   }
 

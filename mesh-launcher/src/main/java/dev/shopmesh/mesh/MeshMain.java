@@ -1,12 +1,15 @@
 package dev.shopmesh.mesh;
 
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -23,6 +26,7 @@ public final class MeshMain {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicInteger interrupts = new AtomicInteger();
   private LocalPostgres postgres;
+  private FileChannel lock; // held, not closed, while this launcher runs
 
   private MeshMain(MeshOptions options) {
     this.options = options;
@@ -43,13 +47,37 @@ public final class MeshMain {
       System.exit(2);
       return;
     }
-    new MeshMain(options).up();
+    try {
+      new MeshMain(options).up();
+    } catch (AlreadyRunning e) {
+      System.err.println("mesh: " + e.getMessage());
+      System.exit(1);
+    } catch (Exception e) {
+      System.err.println("mesh: cannot start: " + e);
+      System.exit(1);
+    }
+  }
+
+  /** Another launcher owns this mesh's data folder. */
+  private static final class AlreadyRunning extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    AlreadyRunning(String message) {
+      super(message);
+    }
   }
 
   private void up() throws Exception {
     Path home = options.home();
     Path runDir = home.resolve("run");
     Files.createDirectories(runDir);
+    // One launcher per data folder: a second one would take the first one's processes for
+    // leftovers of a crash and stop them. The lock goes with this process, however it ends.
+    lock = FileChannel.open(runDir.resolve("mesh.lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    if (lock.tryLock() == null) {
+      throw new AlreadyRunning(
+          "another ./mesh up is running on " + home + "; stop it first (or set MESH_HOME for a second mesh)");
+    }
     killLeftovers(runDir);
     if (options.fresh()) {
       Mesh.say("--fresh: deleting " + home.resolve("pgdata"));
@@ -72,14 +100,15 @@ public final class MeshMain {
       processes.add(p);
       p.start();
     }
-    boolean allServing = true;
+    List<String> upIn = new ArrayList<>();
     for (ServiceProcess p : processes) {
-      if (!p.awaitServing(Duration.ofSeconds(60))) {
+      Optional<Duration> serving = p.awaitServing(Duration.ofSeconds(60));
+      if (serving.isEmpty()) {
         Mesh.say(p.name() + " is not SERVING after 60s; see its output above");
-        allServing = false;
       }
+      upIn.add(serving.map(d -> String.format("%.2fs", d.toMillis() / 1000.0)).orElse("not yet"));
     }
-    printTable(plan, allServing);
+    printTable(plan, upIn);
     stopped.await();
     System.exit(0);
   }
@@ -126,15 +155,16 @@ public final class MeshMain {
     }
   }
 
-  private void printTable(List<MeshPlan.Replica> plan, boolean allServing) {
+  private void printTable(List<MeshPlan.Replica> plan, List<String> upIn) {
     Mesh.say("");
-    String row = "%-14s %-8s %-46s %s";
-    Mesh.say(String.format(row, "PROCESS", "PID", "LISTENS ON", "DATABASE"));
-    Mesh.say(String.format(row, "postgres", "-", "localhost:" + postgres.port(), "users, orders, payments"));
+    String row = "%-14s %-8s %-46s %-10s %s";
+    Mesh.say(String.format(row, "PROCESS", "PID", "LISTENS ON", "SERVING", "DATABASE"));
+    Mesh.say(String.format(row, "postgres", "-", "localhost:" + postgres.port(), "-", "users, orders, payments"));
     for (int i = 0; i < plan.size(); i++) {
       MeshPlan.Replica r = plan.get(i);
-      Mesh.say(String.format(row, r.name(), processes.get(i).pid(), r.listensOn(), r.database()));
+      Mesh.say(String.format(row, r.name(), processes.get(i).pid(), r.listensOn(), "in " + upIn.get(i), r.database()));
     }
+    boolean allServing = upIn.stream().noneMatch(u -> u.equals("not yet"));
     Mesh.say("");
     Mesh.say("REST: curl http://localhost:" + options.httpPort() + "/v1/users   gRPC: grpcurl -plaintext localhost:" + options.grpcPort() + " list");
     Mesh.say(allServing ? "mesh is up. Ctrl-C stops it." : "mesh is up, but not every process is SERVING.");

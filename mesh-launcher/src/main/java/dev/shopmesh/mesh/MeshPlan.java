@@ -148,6 +148,9 @@ final class MeshPlan {
     } else if (aot.record()) {
       command.add("-XX:AOTCacheOutput=" + aot.recording());
     }
+    // The cache's own diagnostics (classes it skips) are noise here.
+    command.add("-Xlog:aot*=off");
+    command.add("-Xlog:cds*=off");
     command.add("-jar");
     command.add(jar(options, module).toString());
     return command;

@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,6 +32,7 @@ final class ServiceProcess {
   private final Path pidFile;
   private final MeshPlan.Aot aot;
   private volatile Process process;
+  private volatile long startedNanos;
   private volatile Thread output;
   private volatile boolean stopping;
   private Duration backoff = FIRST_BACKOFF;
@@ -68,6 +70,7 @@ final class ServiceProcess {
     cmd.addAll(command);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().putAll(env);
+    startedNanos = System.nanoTime();
     Process started = pb.start();
     process = started;
     Files.writeString(pidFile, Long.toString(started.pid()));
@@ -125,9 +128,14 @@ final class ServiceProcess {
             });
   }
 
-  /** Waits until the process answers its gRPC health check with SERVING. */
-  boolean awaitServing(Duration timeout) throws InterruptedException {
-    return HealthProbe.awaitServing("localhost", healthPort, timeout);
+  /**
+   * Waits until the process answers its gRPC health check with SERVING; returns how long after
+   * its start that was, or empty when it was not within {@code timeout}.
+   */
+  Optional<Duration> awaitServing(Duration timeout) throws InterruptedException {
+    return HealthProbe.awaitServing("localhost", healthPort, timeout)
+        ? Optional.of(Duration.ofNanos(System.nanoTime() - startedNanos))
+        : Optional.empty();
   }
 
   /** Asks the process to stop (SIGTERM), so that it drains; returns at once. */
