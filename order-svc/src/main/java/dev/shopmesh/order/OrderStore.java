@@ -8,17 +8,20 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import java.util.stream.IntStream;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
-import org.jdbi.v3.sqlobject.customizer.BindMethods;
-import org.jdbi.v3.sqlobject.statement.SqlBatch;
-import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
+import org.jdbi.v3.core.statement.Query;
 
 /**
  * The orders tables. Every state change is a conditional UPDATE on the state it starts from, so
  * a saga, a cancellation and a reconciler that race over one order cannot overwrite each other:
  * the loser sees no row and reloads.
+ *
+ * <p>Statements go through Jdbi's fluent API rather than SQL-object interfaces: attaching a SQL
+ * object prepares every method of its interface on each call, which the profile of CreateOrder
+ * showed as a fifth of order-svc's CPU (docs/PERFORMANCE.md).
  */
 final class OrderStore {
   private static final UUID BEFORE_ALL = new UUID(0, 0);
@@ -26,116 +29,94 @@ final class OrderStore {
   /** One line of an order, as order_items holds it. */
   public record Line(UUID orderId, int line, String sku, int quantity, long unitPriceMinor) {}
 
-  @RegisterConstructorMapper(OrderRow.class)
-  @RegisterConstructorMapper(Line.class)
-  interface Dao {
-    @SqlQuery(
-        """
-        INSERT INTO orders (order_id, user_id, currency_code, total_minor, state, request_id, request_hash)
-        VALUES (:orderId, :userId, :currencyCode, :totalMinor, 'PENDING_PAYMENT', :requestId, :requestHash)
-        ON CONFLICT (request_id) DO NOTHING
-        RETURNING *
-        """)
-    Optional<OrderRow> insert(
-        UUID orderId,
-        UUID userId,
-        String currencyCode,
-        long totalMinor,
-        UUID requestId,
-        byte[] requestHash);
-
-    @SqlBatch(
-        """
-        INSERT INTO order_items (order_id, line, sku, quantity, unit_price_minor)
-        VALUES (:orderId, :line, :sku, :quantity, :unitPriceMinor)
-        """)
-    void insertLines(@BindMethods List<Line> lines);
-
-    @SqlQuery("SELECT * FROM orders WHERE order_id = :orderId")
-    Optional<OrderRow> byId(UUID orderId);
-
-    @SqlQuery("SELECT * FROM orders WHERE request_id = :requestId")
-    Optional<OrderRow> byRequestId(UUID requestId);
-
-    @SqlQuery("SELECT * FROM order_items WHERE order_id = ANY(:orderIds) ORDER BY order_id, line")
-    List<Line> lines(UUID[] orderIds);
-
-    @SqlQuery("SELECT * FROM orders WHERE order_id > :after ORDER BY order_id LIMIT :limit")
-    List<OrderRow> page(UUID after, int limit);
-
-    @SqlQuery(
-        """
-        SELECT * FROM orders WHERE user_id = :userId AND order_id > :after
-        ORDER BY order_id LIMIT :limit
-        """)
-    List<OrderRow> pageOfUser(UUID userId, UUID after, int limit);
-
-    @SqlQuery(
-        """
-        UPDATE orders SET state = :state, payment_id = :paymentId, failure_reason = :failureReason,
-                          update_time = now()
-        WHERE order_id = :orderId AND state = 'PENDING_PAYMENT'
-        RETURNING *
-        """)
-    Optional<OrderRow> settlePending(UUID orderId, String state, UUID paymentId, String failureReason);
-
-    @SqlQuery(
-        """
-        UPDATE orders SET state = 'CANCELLED', refund_pending = true, update_time = now()
-        WHERE order_id = :orderId AND state IN ('PENDING_PAYMENT', 'CONFIRMED')
-        RETURNING *
-        """)
-    Optional<OrderRow> cancel(UUID orderId);
-
-    @SqlQuery(
-        """
-        UPDATE orders SET refund_pending = false, payment_id = COALESCE(payment_id, :paymentId),
-                          update_time = now()
-        WHERE order_id = :orderId AND refund_pending
-        RETURNING *
-        """)
-    Optional<OrderRow> refundSettled(UUID orderId, UUID paymentId);
-
-    @SqlQuery(
-        """
-        SELECT order_id FROM orders
-        WHERE (state = 'PENDING_PAYMENT' AND update_time < now() - make_interval(secs => :minAgeSeconds))
-           OR refund_pending
-        ORDER BY update_time LIMIT :limit
-        """)
-    List<UUID> unsettled(double minAgeSeconds, int limit);
-
-    @SqlQuery(
-        """
-        SELECT * FROM orders
-        WHERE order_id = :orderId AND (state = 'PENDING_PAYMENT' OR refund_pending)
-        FOR UPDATE SKIP LOCKED
-        """)
-    Optional<OrderRow> lockUnsettled(UUID orderId);
-
-    @SqlQuery(
-        """
-        SELECT count(*) FROM orders WHERE state = 'PENDING_PAYMENT' OR refund_pending
-        """)
-    long unsettledCount();
-  }
+  /** The order and its lines in one statement, so one round trip and one commit. */
+  private static final String INSERT =
+      """
+      WITH o AS (
+          INSERT INTO orders (order_id, user_id, currency_code, total_minor, state, request_id, request_hash)
+          VALUES (:orderId, :userId, :currencyCode, :totalMinor, 'PENDING_PAYMENT', :requestId, :requestHash)
+          ON CONFLICT (request_id) DO NOTHING
+          RETURNING *
+      ), lines AS (
+          INSERT INTO order_items (order_id, line, sku, quantity, unit_price_minor)
+          SELECT o.order_id, t.n - 1, t.sku, t.quantity, t.price
+          FROM o, unnest(:skus, :quantities, :prices) WITH ORDINALITY AS t(sku, quantity, price, n)
+      )
+      SELECT * FROM o
+      """;
+  private static final String BY_ID = "SELECT * FROM orders WHERE order_id = :orderId";
+  private static final String BY_REQUEST_ID = "SELECT * FROM orders WHERE request_id = :requestId";
+  private static final String LINES =
+      "SELECT * FROM order_items WHERE order_id = ANY(:orderIds) ORDER BY order_id, line";
+  private static final String PAGE =
+      "SELECT * FROM orders WHERE order_id > :after ORDER BY order_id LIMIT :limit";
+  private static final String PAGE_OF_USER =
+      """
+      SELECT * FROM orders WHERE user_id = :userId AND order_id > :after
+      ORDER BY order_id LIMIT :limit
+      """;
+  private static final String SETTLE_PENDING =
+      """
+      UPDATE orders SET state = :state, payment_id = :paymentId, failure_reason = :failureReason,
+                        update_time = now()
+      WHERE order_id = :orderId AND state = 'PENDING_PAYMENT'
+      RETURNING *
+      """;
+  private static final String CANCEL =
+      """
+      UPDATE orders SET state = 'CANCELLED', refund_pending = true, update_time = now()
+      WHERE order_id = :orderId AND state IN ('PENDING_PAYMENT', 'CONFIRMED')
+      RETURNING *
+      """;
+  private static final String REFUND_SETTLED =
+      """
+      UPDATE orders SET refund_pending = false, payment_id = COALESCE(payment_id, :paymentId),
+                        update_time = now()
+      WHERE order_id = :orderId AND refund_pending
+      RETURNING *
+      """;
+  private static final String UNSETTLED =
+      """
+      SELECT order_id FROM orders
+      WHERE (state = 'PENDING_PAYMENT' AND update_time < now() - make_interval(secs => :minAgeSeconds))
+         OR refund_pending
+      ORDER BY update_time LIMIT :limit
+      """;
+  private static final String LOCK_UNSETTLED =
+      """
+      SELECT * FROM orders
+      WHERE order_id = :orderId AND (state = 'PENDING_PAYMENT' OR refund_pending)
+      FOR UPDATE SKIP LOCKED
+      """;
+  private static final String UNSETTLED_COUNT =
+      "SELECT count(*) FROM orders WHERE state = 'PENDING_PAYMENT' OR refund_pending";
 
   private final Jdbi jdbi;
-  private final Dao dao;
+  private final Handle transaction; // set when this store belongs to one transaction
 
   OrderStore(Jdbi jdbi) {
-    this.jdbi = jdbi;
-    this.dao = jdbi.onDemand(Dao.class);
+    this(
+        jdbi.registerRowMapper(ConstructorMapper.factory(OrderRow.class))
+            .registerRowMapper(ConstructorMapper.factory(Line.class)),
+        null);
   }
 
-  private OrderStore(Jdbi jdbi, Dao dao) {
+  private OrderStore(Jdbi jdbi, Handle transaction) {
     this.jdbi = jdbi;
-    this.dao = dao;
+    this.transaction = transaction;
   }
 
   /** Runs {@code work} in one transaction, with a store whose statements all belong to it. */
   <T> T inTransaction(Function<OrderStore, T> work) {
-    return jdbi.inTransaction(h -> work.apply(new OrderStore(jdbi, h.attach(Dao.class))));
+    return jdbi.inTransaction(h -> work.apply(new OrderStore(jdbi, h)));
+  }
+
+  private <T> T with(HandleCallback<T, RuntimeException> work) {
+    return transaction != null ? work.withHandle(transaction) : jdbi.withHandle(work);
+  }
+
+  private Optional<OrderRow> one(String sql, Function<Query, Query> bind) {
+    return with(h -> bind.apply(h.createQuery(sql)).mapTo(OrderRow.class).findOne());
   }
 
   /** What became of an insert: the new order, or the earlier one that holds its request_id. */
@@ -143,36 +124,32 @@ final class OrderStore {
 
   /** Records a PENDING_PAYMENT order with its lines, unless its request_id was used before. */
   Insert insertPending(UUID orderId, NewOrder order, Optional<UUID> requestId) {
-    byte[] hash = order.fingerprint();
-    return inTransaction(
-        tx -> {
-          Optional<OrderRow> inserted =
-              tx.dao.insert(
-                  orderId,
-                  order.userId(),
-                  order.currencyCode(),
-                  order.totalMinor(),
-                  requestId.orElse(null),
-                  hash);
-          if (inserted.isEmpty()) {
-            // The unique request_id held: a twin of this request got there first.
-            return new Insert(tx.dao.byRequestId(requestId.orElseThrow()).orElseThrow(), false);
-          }
-          List<LineItem> items = order.items();
-          tx.dao.insertLines(
-              IntStream.range(0, items.size())
-                  .mapToObj(i -> line(orderId, i, items.get(i)))
-                  .toList());
-          return new Insert(inserted.get(), true);
-        });
+    List<LineItem> items = order.items();
+    Optional<OrderRow> inserted =
+        one(
+            INSERT,
+            q ->
+                q.bind("orderId", orderId)
+                    .bind("userId", order.userId())
+                    .bind("currencyCode", order.currencyCode())
+                    .bind("totalMinor", order.totalMinor())
+                    .bindByType("requestId", requestId.orElse(null), UUID.class)
+                    .bind("requestHash", order.fingerprint())
+                    .bindArray("skus", String.class, items.stream().map(LineItem::getSku).toList())
+                    .bindArray("quantities", Integer.class, items.stream().map(LineItem::getQuantity).toList())
+                    .bindArray("prices", Long.class, items.stream().map(LineItem::getUnitPriceMinor).toList()));
+    return inserted
+        .map(row -> new Insert(row, true))
+        // The unique request_id held: a twin of this request got there first.
+        .orElseGet(() -> new Insert(byRequestId(requestId.orElseThrow()).orElseThrow(), false));
   }
 
   Optional<OrderRow> get(UUID orderId) {
-    return dao.byId(orderId);
+    return one(BY_ID, q -> q.bind("orderId", orderId));
   }
 
   Optional<OrderRow> byRequestId(UUID requestId) {
-    return dao.byRequestId(requestId);
+    return one(BY_REQUEST_ID, q -> q.bind("requestId", requestId));
   }
 
   List<LineItem> items(UUID orderId) {
@@ -181,48 +158,63 @@ final class OrderStore {
 
   /** The lines of each of {@code orderIds}, in order. */
   Map<UUID, List<LineItem>> items(List<UUID> orderIds) {
-    return dao.lines(orderIds.toArray(UUID[]::new)).stream()
-        .collect(
-            Collectors.groupingBy(
-                Line::orderId, Collectors.mapping(OrderStore::item, Collectors.toList())));
+    if (orderIds.isEmpty()) {
+      return Map.of();
+    }
+    List<Line> lines =
+        with(h -> h.createQuery(LINES).bindArray("orderIds", UUID.class, orderIds).mapTo(Line.class).list());
+    return lines.stream()
+        .collect(Collectors.groupingBy(Line::orderId, Collectors.mapping(OrderStore::item, Collectors.toList())));
   }
 
   /** Moves a PENDING_PAYMENT order to {@code state}; empty when it had left PENDING_PAYMENT. */
   Optional<OrderRow> settlePending(UUID orderId, String state, UUID paymentId, String reason) {
-    return dao.settlePending(orderId, state, paymentId, reason);
+    return one(
+        SETTLE_PENDING,
+        q -> q.bind("orderId", orderId).bind("state", state).bind("paymentId", paymentId).bind("failureReason", reason));
   }
 
   /** Cancels a PENDING_PAYMENT or CONFIRMED order; empty when it was in neither state. */
   Optional<OrderRow> cancel(UUID orderId) {
-    return dao.cancel(orderId);
+    return one(CANCEL, q -> q.bind("orderId", orderId));
   }
 
   /** Notes that no money stays captured for a cancelled order. */
   Optional<OrderRow> refundSettled(UUID orderId, UUID refundedPaymentId) {
-    return dao.refundSettled(orderId, refundedPaymentId);
+    return one(
+        REFUND_SETTLED, q -> q.bind("orderId", orderId).bindByType("paymentId", refundedPaymentId, UUID.class));
   }
 
   /** Orders the reconciler should finish, oldest first. */
   List<UUID> unsettled(Duration minAge, int limit) {
-    return dao.unsettled(minAge.toMillis() / 1000.0, limit);
+    return with(
+        h ->
+            h.createQuery(UNSETTLED)
+                .bind("minAgeSeconds", minAge.toMillis() / 1000.0)
+                .bind("limit", limit)
+                .mapTo(UUID.class)
+                .list());
   }
 
   long unsettledCount() {
-    return dao.unsettledCount();
+    return with(h -> h.createQuery(UNSETTLED_COUNT).mapTo(Long.class).one());
   }
 
   /** Locks an unsettled order for this transaction, unless another one holds it. */
   Optional<OrderRow> lockUnsettled(UUID orderId) {
-    return dao.lockUnsettled(orderId);
+    return one(LOCK_UNSETTLED, q -> q.bind("orderId", orderId));
   }
 
   List<OrderRow> page(Optional<UUID> userId, Optional<UUID> after, int limit) {
-    UUID from = after.orElse(BEFORE_ALL);
-    return userId.isPresent() ? dao.pageOfUser(userId.get(), from, limit) : dao.page(from, limit);
-  }
-
-  private static Line line(UUID orderId, int index, LineItem item) {
-    return new Line(orderId, index, item.getSku(), item.getQuantity(), item.getUnitPriceMinor());
+    return with(
+        h -> {
+          Query query =
+              h.createQuery(userId.isPresent() ? PAGE_OF_USER : PAGE)
+                  .bind("after", after.orElse(BEFORE_ALL))
+                  .bind("limit", limit);
+          userId.ifPresent(id -> query.bind("userId", id));
+          return query.mapTo(OrderRow.class).list();
+        });
   }
 
   private static LineItem item(Line line) {

@@ -5,8 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
-import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 
 /**
  * The payments table. The unique key on order_id makes one payment per order a fact of the
@@ -16,57 +15,57 @@ final class PaymentStore {
   static final String REFUND_BEFORE_CHARGE = "order cancelled before it was charged";
   private static final UUID BEFORE_ALL = new UUID(0, 0);
 
-  @RegisterConstructorMapper(PaymentRow.class)
-  interface Dao {
-    @SqlQuery(
-        """
-        INSERT INTO payments
-            (payment_id, order_id, user_id, amount_minor, currency_code, state, decline_reason)
-        VALUES (:paymentId, :orderId, :userId, :amountMinor, :currencyCode, :state, :declineReason)
-        ON CONFLICT (order_id) DO NOTHING
-        RETURNING *
-        """)
-    Optional<PaymentRow> insert(
-        UUID paymentId,
-        UUID orderId,
-        UUID userId,
-        long amountMinor,
-        String currencyCode,
-        String state,
-        String declineReason);
-
-    @SqlQuery(
-        """
-        UPDATE payments SET state = 'REFUNDED', update_time = now()
-        WHERE order_id = :orderId AND state = 'CAPTURED'
-        RETURNING *
-        """)
-    Optional<PaymentRow> refundCaptured(UUID orderId);
-
-    @SqlQuery("SELECT * FROM payments WHERE payment_id = :paymentId")
-    Optional<PaymentRow> byId(UUID paymentId);
-
-    @SqlQuery("SELECT * FROM payments WHERE order_id = :orderId")
-    Optional<PaymentRow> byOrder(UUID orderId);
-
-    @SqlQuery("SELECT * FROM payments WHERE payment_id > :after ORDER BY payment_id LIMIT :limit")
-    List<PaymentRow> page(UUID after, int limit);
-
-    @SqlQuery(
-        """
-        SELECT * FROM payments WHERE order_id = :orderId AND payment_id > :after
-        ORDER BY payment_id LIMIT :limit
-        """)
-    List<PaymentRow> pageOfOrder(UUID orderId, UUID after, int limit);
-  }
+  private static final String INSERT =
+      """
+      INSERT INTO payments
+          (payment_id, order_id, user_id, amount_minor, currency_code, state, decline_reason)
+      VALUES (:paymentId, :orderId, :userId, :amountMinor, :currencyCode, :state, :declineReason)
+      ON CONFLICT (order_id) DO NOTHING
+      RETURNING *
+      """;
+  private static final String REFUND_CAPTURED =
+      """
+      UPDATE payments SET state = 'REFUNDED', update_time = now()
+      WHERE order_id = :orderId AND state = 'CAPTURED'
+      RETURNING *
+      """;
+  private static final String BY_ID = "SELECT * FROM payments WHERE payment_id = :paymentId";
+  private static final String BY_ORDER = "SELECT * FROM payments WHERE order_id = :orderId";
+  private static final String PAGE =
+      "SELECT * FROM payments WHERE payment_id > :after ORDER BY payment_id LIMIT :limit";
+  private static final String PAGE_OF_ORDER =
+      """
+      SELECT * FROM payments WHERE order_id = :orderId AND payment_id > :after
+      ORDER BY payment_id LIMIT :limit
+      """;
 
   /** What Charge asks for. */
   record ChargeRequest(UUID orderId, UUID userId, long amountMinor, String currencyCode) {}
 
-  private final Dao dao;
+  private final Jdbi jdbi;
 
   PaymentStore(Jdbi jdbi) {
-    this.dao = jdbi.onDemand(Dao.class);
+    this.jdbi = jdbi.registerRowMapper(ConstructorMapper.factory(PaymentRow.class));
+  }
+
+  private Optional<PaymentRow> insert(
+      UUID orderId, UUID userId, long amountMinor, String currency, String state, String reason) {
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(INSERT)
+                .bind("paymentId", Ids.newId())
+                .bind("orderId", orderId)
+                .bindByType("userId", userId, UUID.class)
+                .bind("amountMinor", amountMinor)
+                .bind("currencyCode", currency)
+                .bind("state", state)
+                .bind("declineReason", reason)
+                .mapTo(PaymentRow.class)
+                .findOne());
+  }
+
+  private Optional<PaymentRow> one(String sql, String name, UUID value) {
+    return jdbi.withHandle(h -> h.createQuery(sql).bind(name, value).mapTo(PaymentRow.class).findOne());
   }
 
   /**
@@ -74,15 +73,14 @@ final class PaymentStore {
    * payment unchanged, whatever it asks for.
    */
   PaymentRow charge(ChargeRequest request, Optional<String> declineReason) {
-    return dao.insert(
-            Ids.newId(),
+    return insert(
             request.orderId(),
             request.userId(),
             request.amountMinor(),
             request.currencyCode(),
             declineReason.isPresent() ? "DECLINED" : "CAPTURED",
             declineReason.orElse(""))
-        .or(() -> dao.byOrder(request.orderId()))
+        .or(() -> one(BY_ORDER, "orderId", request.orderId()))
         .orElseThrow(() -> new IllegalStateException("payment of " + request.orderId() + " vanished"));
   }
 
@@ -93,13 +91,13 @@ final class PaymentStore {
   PaymentRow refund(UUID orderId) {
     // A concurrent Charge may insert between our two writes; then the loop refunds it.
     for (int attempt = 0; attempt < 3; attempt++) {
-      Optional<PaymentRow> refunded = dao.refundCaptured(orderId);
+      Optional<PaymentRow> refunded = one(REFUND_CAPTURED, "orderId", orderId);
       if (refunded.isPresent()) {
         return refunded.get();
       }
       Optional<PaymentRow> row =
-          dao.insert(Ids.newId(), orderId, null, 0, "", "DECLINED", REFUND_BEFORE_CHARGE)
-              .or(() -> dao.byOrder(orderId));
+          insert(orderId, null, 0, "", "DECLINED", REFUND_BEFORE_CHARGE)
+              .or(() -> one(BY_ORDER, "orderId", orderId));
       if (row.isPresent() && !row.get().state().equals("CAPTURED")) {
         return row.get();
       }
@@ -108,13 +106,18 @@ final class PaymentStore {
   }
 
   Optional<PaymentRow> get(UUID paymentId) {
-    return dao.byId(paymentId);
+    return one(BY_ID, "paymentId", paymentId);
   }
 
   List<PaymentRow> page(Optional<UUID> orderId, Optional<UUID> after, int limit) {
-    UUID from = after.orElse(BEFORE_ALL);
-    return orderId.isPresent()
-        ? dao.pageOfOrder(orderId.get(), from, limit)
-        : dao.page(from, limit);
+    return jdbi.withHandle(
+        h -> {
+          var query =
+              h.createQuery(orderId.isPresent() ? PAGE_OF_ORDER : PAGE)
+                  .bind("after", after.orElse(BEFORE_ALL))
+                  .bind("limit", limit);
+          orderId.ifPresent(id -> query.bind("orderId", id));
+          return query.mapTo(PaymentRow.class).list();
+        });
   }
 }

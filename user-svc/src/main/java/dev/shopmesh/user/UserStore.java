@@ -6,34 +6,24 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
-import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 
 /** The users table. The database enforces uniqueness; this class translates what it says. */
 final class UserStore {
   /** No id sorts before this one: where the first page starts. */
   private static final UUID BEFORE_ALL = new UUID(0, 0);
 
-  @RegisterConstructorMapper(UserRow.class)
-  interface Dao {
-    @SqlQuery(
-        """
-        INSERT INTO users (user_id, name, email, request_id)
-        VALUES (:userId, :name, :email, :requestId)
-        ON CONFLICT (request_id) DO NOTHING
-        RETURNING *
-        """)
-    Optional<UserRow> insert(UUID userId, String name, String email, UUID requestId);
-
-    @SqlQuery("SELECT * FROM users WHERE user_id = :userId")
-    Optional<UserRow> byId(UUID userId);
-
-    @SqlQuery("SELECT * FROM users WHERE request_id = :requestId")
-    Optional<UserRow> byRequestId(UUID requestId);
-
-    @SqlQuery("SELECT * FROM users WHERE user_id > :after ORDER BY user_id LIMIT :limit")
-    List<UserRow> page(UUID after, int limit);
-  }
+  private static final String INSERT =
+      """
+      INSERT INTO users (user_id, name, email, request_id)
+      VALUES (:userId, :name, :email, :requestId)
+      ON CONFLICT (request_id) DO NOTHING
+      RETURNING *
+      """;
+  private static final String BY_ID = "SELECT * FROM users WHERE user_id = :userId";
+  private static final String BY_REQUEST_ID = "SELECT * FROM users WHERE request_id = :requestId";
+  private static final String PAGE =
+      "SELECT * FROM users WHERE user_id > :after ORDER BY user_id LIMIT :limit";
 
   /** What became of a CreateUser. */
   sealed interface CreateResult {
@@ -47,16 +37,24 @@ final class UserStore {
     record RequestIdReused() implements CreateResult {}
   }
 
-  private final Dao dao;
+  private final Jdbi jdbi;
 
   UserStore(Jdbi jdbi) {
-    this.dao = jdbi.onDemand(Dao.class);
+    this.jdbi = jdbi.registerRowMapper(ConstructorMapper.factory(UserRow.class));
   }
 
   CreateResult create(NewUser user, Optional<UUID> requestId) {
     try {
       Optional<UserRow> inserted =
-          dao.insert(Ids.newId(), user.name(), user.email(), requestId.orElse(null));
+          jdbi.withHandle(
+              h ->
+                  h.createQuery(INSERT)
+                      .bind("userId", Ids.newId())
+                      .bind("name", user.name())
+                      .bind("email", user.email())
+                      .bindByType("requestId", requestId.orElse(null), UUID.class)
+                      .mapTo(UserRow.class)
+                      .findOne());
       if (inserted.isPresent()) {
         return new CreateResult.Done(inserted.get());
       }
@@ -71,7 +69,7 @@ final class UserStore {
       }
     }
     // request_id was seen before: this is a replay, or a misuse of the key.
-    Optional<UserRow> earlier = dao.byRequestId(requestId.orElseThrow());
+    Optional<UserRow> earlier = one(BY_REQUEST_ID, "requestId", requestId.orElseThrow());
     if (earlier.isEmpty()) {
       return new CreateResult.EmailTaken();
     }
@@ -81,11 +79,21 @@ final class UserStore {
   }
 
   Optional<UserRow> get(UUID userId) {
-    return dao.byId(userId);
+    return one(BY_ID, "userId", userId);
+  }
+
+  private Optional<UserRow> one(String sql, String name, UUID value) {
+    return jdbi.withHandle(h -> h.createQuery(sql).bind(name, value).mapTo(UserRow.class).findOne());
   }
 
   /** Up to {@code limit} users after {@code after} (from the start when empty), in id order. */
   List<UserRow> page(Optional<UUID> after, int limit) {
-    return dao.page(after.orElse(BEFORE_ALL), limit);
+    return jdbi.withHandle(
+        h ->
+            h.createQuery(PAGE)
+                .bind("after", after.orElse(BEFORE_ALL))
+                .bind("limit", limit)
+                .mapTo(UserRow.class)
+                .list());
   }
 }

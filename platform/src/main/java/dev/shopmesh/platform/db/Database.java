@@ -10,7 +10,6 @@ import dev.shopmesh.platform.telemetry.Telemetry;
 import org.flywaydb.core.Flyway;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.postgres.PostgresPlugin;
-import org.jdbi.v3.sqlobject.SqlObjectPlugin;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,8 +70,7 @@ public final class Database implements AutoCloseable {
     observe(pool, name, telemetry);
     Jdbi jdbi =
         Jdbi.create(telemetry.wrap(pool))
-            .installPlugin(new PostgresPlugin())
-            .installPlugin(new SqlObjectPlugin());
+            .installPlugin(new PostgresPlugin());
     return new Database(pool, jdbi);
   }
 
