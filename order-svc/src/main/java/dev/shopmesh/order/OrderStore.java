@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.HandleCallback;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
+import org.jdbi.v3.core.mapper.RowMapper;
 import org.jdbi.v3.core.statement.Query;
 
 /**
@@ -27,7 +27,16 @@ final class OrderStore {
   private static final UUID BEFORE_ALL = new UUID(0, 0);
 
   /** One line of an order, as order_items holds it. */
-  public record Line(UUID orderId, int line, String sku, int quantity, long unitPriceMinor) {}
+  record Line(UUID orderId, int line, String sku, int quantity, long unitPriceMinor) {
+    static final RowMapper<Line> MAPPER =
+        (rs, ctx) ->
+            new Line(
+                rs.getObject("order_id", UUID.class),
+                rs.getInt("line"),
+                rs.getString("sku"),
+                rs.getInt("quantity"),
+                rs.getLong("unit_price_minor"));
+  }
 
   /** The order and its lines in one statement, so one round trip and one commit. */
   private static final String INSERT =
@@ -96,8 +105,7 @@ final class OrderStore {
 
   OrderStore(Jdbi jdbi) {
     this(
-        jdbi.registerRowMapper(ConstructorMapper.factory(OrderRow.class))
-            .registerRowMapper(ConstructorMapper.factory(Line.class)),
+        jdbi.registerRowMapper(OrderRow.class, OrderRow.MAPPER).registerRowMapper(Line.class, Line.MAPPER),
         null);
   }
 

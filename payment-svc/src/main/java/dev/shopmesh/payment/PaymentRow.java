@@ -2,8 +2,10 @@ package dev.shopmesh.payment;
 
 import dev.shopmesh.payment.v1.Payment;
 import dev.shopmesh.platform.Protos;
+import dev.shopmesh.platform.db.Rows;
 import java.time.Instant;
 import java.util.UUID;
+import org.jdbi.v3.core.mapper.RowMapper;
 
 /** A row of the payments table. */
 public record PaymentRow(
@@ -16,6 +18,20 @@ public record PaymentRow(
     String declineReason,
     Instant createTime,
     Instant updateTime) {
+
+  /** Reads a payments row. Written out: Jdbi's reflective mappers re-match columns on every query. */
+  static final RowMapper<PaymentRow> MAPPER =
+      (rs, ctx) ->
+          new PaymentRow(
+              rs.getObject("payment_id", UUID.class),
+              rs.getObject("order_id", UUID.class),
+              rs.getObject("user_id", UUID.class),
+              rs.getLong("amount_minor"),
+              rs.getString("currency_code"),
+              rs.getString("state"),
+              rs.getString("decline_reason"),
+              Rows.instant(rs, "create_time"),
+              Rows.instant(rs, "update_time"));
 
   Payment toProto() {
     return Payment.newBuilder()

@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 
 /**
  * The payments table. The unique key on order_id makes one payment per order a fact of the
@@ -45,7 +44,7 @@ final class PaymentStore {
   private final Jdbi jdbi;
 
   PaymentStore(Jdbi jdbi) {
-    this.jdbi = jdbi.registerRowMapper(ConstructorMapper.factory(PaymentRow.class));
+    this.jdbi = jdbi.registerRowMapper(PaymentRow.class, PaymentRow.MAPPER);
   }
 
   private Optional<PaymentRow> insert(

@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import org.jdbi.v3.core.Jdbi;
-import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 
 /** The users table. The database enforces uniqueness; this class translates what it says. */
 final class UserStore {
@@ -40,7 +39,7 @@ final class UserStore {
   private final Jdbi jdbi;
 
   UserStore(Jdbi jdbi) {
-    this.jdbi = jdbi.registerRowMapper(ConstructorMapper.factory(UserRow.class));
+    this.jdbi = jdbi.registerRowMapper(UserRow.class, UserRow.MAPPER);
   }
 
   CreateResult create(NewUser user, Optional<UUID> requestId) {
