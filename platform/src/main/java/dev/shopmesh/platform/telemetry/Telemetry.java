@@ -43,7 +43,8 @@ public final class Telemetry implements AutoCloseable {
     this.openTelemetry = openTelemetry;
     this.sdk = sdk;
     this.grpc = GrpcTelemetry.create(openTelemetry);
-    this.jdbc = JdbcTelemetry.create(openTelemetry);
+    // Every statement is parameterized, so its text holds no values to scrub: skip the parse.
+    this.jdbc = JdbcTelemetry.builder(openTelemetry).setQuerySanitizationEnabled(false).build();
   }
 
   /** Telemetry that records nothing. */
@@ -88,6 +89,11 @@ public final class Telemetry implements AutoCloseable {
     defaults.put("otel.traces.exporter", exporter);
     defaults.put("otel.metrics.exporter", exporter);
     defaults.put("otel.logs.exporter", "none");
+    if (!endpointSet) {
+      // Nothing is exported, so nothing need be recorded: spans still get ids (for x-trace-id,
+      // log lines and propagation) but skip attribute and timing work.
+      defaults.put("otel.traces.sampler", "always_off");
+    }
 
     Attributes resourceDefaults =
         Attributes.builder()
@@ -104,8 +110,8 @@ public final class Telemetry implements AutoCloseable {
             .addResourceCustomizer(
                 (resource, config) -> Resource.create(resourceDefaults).merge(resource))
             .addSamplerCustomizer((sampler, config) -> new NoOrphanDbSpans(sampler))
-            // With no exporter the SDK would hand out no-op spans without ids; callers still
-            // get an x-trace-id, and logs a trace_id, that they can use once export is on.
+            // With no exporter the SDK would hand out no-op spans without ids; callers still get
+            // an x-trace-id, and logs a trace_id.
             .addTracerProviderCustomizer((builder, config) -> builder.addSpanProcessor(new KeepIds()))
             .disableShutdownHook()
             .build()
