@@ -120,6 +120,21 @@ final class MeshPlan {
     return processName.startsWith("order-svc") ? 1 : 2;
   }
 
+  /**
+   * Small JVMs: a heap and code cache sized for a service that holds no state of its own, so
+   * that resident memory stays well under 200 MB; the serial collector, since each JVM has a
+   * share of two cores at most. MESH_JAVA_OPTS adds to (or overrides) these.
+   */
+  static final List<String> JVM_FLAGS =
+      List.of(
+          "-XX:+UseSerialGC",
+          "-Xms64m",
+          "-Xmx128m",
+          "-Xss512k",
+          "-XX:ReservedCodeCacheSize=64m",
+          "-XX:MaxMetaspaceSize=128m",
+          "-XX:+ExitOnOutOfMemoryError");
+
   private static Path jar(MeshOptions options, String module) {
     return options.root().resolve(module).resolve("target").resolve(module + ".jar");
   }
@@ -142,7 +157,8 @@ final class MeshPlan {
 
   private static List<String> javaCommand(MeshOptions options, String module, Aot aot) {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAMPercentage=10"));
+    List<String> command = new ArrayList<>(List.of(java));
+    command.addAll(JVM_FLAGS);
     if (Files.exists(aot.cache())) {
       command.add("-XX:AOTCache=" + aot.cache());
     } else if (aot.record()) {
@@ -151,6 +167,10 @@ final class MeshPlan {
     // The cache's own diagnostics (classes it skips) are noise here.
     command.add("-Xlog:aot*=off");
     command.add("-Xlog:cds*=off");
+    String extra = System.getenv().getOrDefault("MESH_JAVA_OPTS", "").trim();
+    if (!extra.isEmpty()) {
+      command.addAll(List.of(extra.split("\\s+")));
+    }
     command.add("-jar");
     command.add(jar(options, module).toString());
     return command;
