@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One channel per backend, shared by REST and the gRPC proxy.
@@ -90,16 +89,6 @@ final class Backends implements AutoCloseable {
 
   @Override
   public void close() {
-    channels.forEach(ManagedChannel::shutdown);
-    for (ManagedChannel c : channels) {
-      try {
-        if (!c.awaitTermination(5, TimeUnit.SECONDS)) {
-          c.shutdownNow();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        c.shutdownNow();
-      }
-    }
+    Channels.close(channels);
   }
 }

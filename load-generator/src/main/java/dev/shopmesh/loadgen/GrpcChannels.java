@@ -1,11 +1,12 @@
 package dev.shopmesh.loadgen;
 
+import dev.shopmesh.platform.grpc.Channels;
 import io.grpc.Channel;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -73,18 +74,6 @@ final class GrpcChannels implements AutoCloseable {
 
   @Override
   public void close() {
-    for (ManagedChannel c : channels) {
-      c.shutdown();
-    }
-    for (ManagedChannel c : channels) {
-      try {
-        if (!c.awaitTermination(5, TimeUnit.SECONDS)) {
-          c.shutdownNow();
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        c.shutdownNow();
-      }
-    }
+    Channels.close(List.of(channels));
   }
 }

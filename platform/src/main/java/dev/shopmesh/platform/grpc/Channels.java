@@ -5,9 +5,11 @@ import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Client channels to peers. Balancing, deadlines and retries live in the channel's service
@@ -83,12 +85,25 @@ public final class Channels {
 
   /** Closes {@code channel} gracefully, as a resource a {@link GrpcServer} closes on stop. */
   public static AutoCloseable closing(ManagedChannel channel) {
-    return () -> {
-      channel.shutdown();
-      if (!channel.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
-        channel.shutdownNow();
+    return () -> close(List.of(channel));
+  }
+
+  /**
+   * Shuts every channel down, lets calls in flight finish for up to 5 seconds (all channels at
+   * once), then cancels what is left.
+   */
+  public static void close(Collection<ManagedChannel> channels) {
+    channels.forEach(ManagedChannel::shutdown);
+    for (ManagedChannel c : channels) {
+      try {
+        if (!c.awaitTermination(5, TimeUnit.SECONDS)) {
+          c.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        c.shutdownNow();
       }
-    };
+    }
   }
 
   static Map<String, Object> serviceConfig(ChannelSettings settings, List<String> services) {
