@@ -3,6 +3,8 @@ package dev.shopmesh.platform.grpc;
 import dev.shopmesh.platform.config.ConfigException;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.logging.Logging;
+import java.time.Duration;
+import java.time.Instant;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +50,7 @@ public final class ServiceMain {
       System.exit(1);
       return;
     }
-    log.info("{} serving {}", name, server.listening());
+    log.info("{} serving {}{}", name, server.listening(), sinceStart());
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
@@ -64,6 +66,15 @@ public final class ServiceMain {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** " (1.24 s after the process started)", or nothing where the OS does not say when. */
+  private static String sinceStart() {
+    return ProcessHandle.current()
+        .info()
+        .startInstant()
+        .map(start -> String.format(" (%.2f s after the process started)", Duration.between(start, Instant.now()).toMillis() / 1000.0))
+        .orElse("");
   }
 
   private static String rootCause(Throwable e) {
