@@ -22,7 +22,8 @@ import sun.misc.Signal;
  */
 public final class MeshMain {
   private final MeshOptions options;
-  private final List<ServiceProcess> processes = new ArrayList<>();
+  private final List<ServiceProcess> processes = new ArrayList<>(); // guarded by itself
+  private boolean stopping; // guarded by processes: once set, nothing more is started
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicInteger interrupts = new AtomicInteger();
   private LocalPostgres postgres;
@@ -93,22 +94,30 @@ public final class MeshMain {
       postgres.ensureDatabase(db.name(), db.role(), db.password());
     }
 
+    // One at a time, each once the one before is SERVING: JVMs starting together share the
+    // cores and all start late, while in turn each is up in a fraction of the time and the mesh
+    // as a whole is up no later (docs/PERFORMANCE.md, "Start-up").
+    List<String> upIn = new ArrayList<>();
     for (MeshPlan.Replica replica : plan) {
       ServiceProcess p =
           new ServiceProcess(
               replica.name(), replica.command(), replica.env(), replica.grpcPort(), runDir, replica.aot());
-      processes.add(p);
-      p.start();
-    }
-    List<String> upIn = new ArrayList<>();
-    for (ServiceProcess p : processes) {
+      synchronized (processes) {
+        if (stopping) {
+          break; // Ctrl-C while starting
+        }
+        processes.add(p);
+        p.start();
+      }
       Optional<Duration> serving = p.awaitServing(Duration.ofSeconds(60));
-      if (serving.isEmpty()) {
+      if (serving.isEmpty() && !stopRequested()) {
         Mesh.say(p.name() + " is not SERVING after 60s; see its output above");
       }
       upIn.add(serving.map(d -> String.format("%.2fs", d.toMillis() / 1000.0)).orElse("not yet"));
     }
-    printTable(plan, upIn);
+    if (!stopRequested()) {
+      printTable(plan, upIn);
+    }
     stopped.await();
     System.exit(0);
   }
@@ -118,7 +127,7 @@ public final class MeshMain {
       Thread.ofPlatform().name("mesh-stop").start(this::stopGracefully);
     } else {
       Mesh.say("second interrupt: killing everything now");
-      processes.forEach(ServiceProcess::kill);
+      snapshot().forEach(ServiceProcess::kill);
       closePostgres();
       Runtime.getRuntime().halt(130);
     }
@@ -127,7 +136,11 @@ public final class MeshMain {
   private void stopGracefully() {
     Mesh.say("stopping (Ctrl-C again to kill at once)");
     // Front to back: the edge first, so that nothing new comes in, then the services.
-    List<ServiceProcess> order = new ArrayList<>(processes);
+    List<ServiceProcess> order;
+    synchronized (processes) {
+      stopping = true;
+      order = new ArrayList<>(processes);
+    }
     order.sort(Comparator.comparingInt(p -> MeshPlan.stopRank(p.name())));
     for (int rank : order.stream().map(p -> MeshPlan.stopRank(p.name())).distinct().toList()) {
       List<ServiceProcess> wave = order.stream().filter(p -> MeshPlan.stopRank(p.name()) == rank).toList();
@@ -143,6 +156,18 @@ public final class MeshMain {
     closePostgres();
     Mesh.say("stopped");
     stopped.countDown();
+  }
+
+  private boolean stopRequested() {
+    synchronized (processes) {
+      return stopping;
+    }
+  }
+
+  private List<ServiceProcess> snapshot() {
+    synchronized (processes) {
+      return List.copyOf(processes);
+    }
   }
 
   private void closePostgres() {

@@ -130,10 +130,10 @@ final class ServiceProcess {
 
   /**
    * Waits until the process answers its gRPC health check with SERVING; returns how long after
-   * its start that was, or empty when it was not within {@code timeout}.
+   * its start that was, or empty when it was not within {@code timeout} or was asked to stop.
    */
   Optional<Duration> awaitServing(Duration timeout) throws InterruptedException {
-    return HealthProbe.awaitServing("localhost", healthPort, timeout)
+    return HealthProbe.awaitServing("localhost", healthPort, timeout, () -> stopping)
         ? Optional.of(Duration.ofNanos(System.nanoTime() - startedNanos))
         : Optional.empty();
   }

@@ -7,6 +7,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A container health check that needs no probe binary: runs from the service's own jar,
@@ -20,11 +21,20 @@ public final class HealthProbe {
   /** Polls {@code host:port} until its overall health is SERVING; false when time runs out. */
   public static boolean awaitServing(String host, int port, Duration timeout)
       throws InterruptedException {
+    return awaitServing(host, port, timeout, () -> false);
+  }
+
+  /** As {@link #awaitServing(String, int, Duration)}, and false as soon as {@code giveUp} says so. */
+  public static boolean awaitServing(String host, int port, Duration timeout, BooleanSupplier giveUp)
+      throws InterruptedException {
     ManagedChannel channel = ManagedChannelBuilder.forAddress(host, port).usePlaintext().build();
     try {
       var health = HealthGrpc.newBlockingStub(channel);
       long deadline = System.nanoTime() + timeout.toNanos();
-      while (System.nanoTime() < deadline) {
+      while (System.nanoTime() < deadline && !giveUp.getAsBoolean()) {
+        // A refused connection puts the channel in back-off (a second, then more): without
+        // this, the poll would see the server up to a second late.
+        channel.resetConnectBackoff();
         try {
           if (health
                   .withDeadlineAfter(1, TimeUnit.SECONDS)

@@ -3,8 +3,7 @@ package dev.shopmesh.platform.grpc;
 import dev.shopmesh.platform.config.ConfigException;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.logging.Logging;
-import java.time.Duration;
-import java.time.Instant;
+import java.lang.management.ManagementFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,13 +67,10 @@ public final class ServiceMain {
     }
   }
 
-  /** " (1.24 s after the process started)", or nothing where the OS does not say when. */
+  /** " (1.24 s after the JVM started)": the JVM's own start time, to the millisecond. */
   private static String sinceStart() {
-    return ProcessHandle.current()
-        .info()
-        .startInstant()
-        .map(start -> String.format(" (%.2f s after the process started)", Duration.between(start, Instant.now()).toMillis() / 1000.0))
-        .orElse("");
+    long millis = System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
+    return String.format(" (%.2f s after the JVM started)", millis / 1000.0);
   }
 
   private static String rootCause(Throwable e) {
