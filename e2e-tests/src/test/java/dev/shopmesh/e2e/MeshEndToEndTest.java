@@ -210,6 +210,11 @@ class MeshEndToEndTest {
             ordersDb, database("payments"), orderIds, PaymentServiceGrpc.newBlockingStub(
                 ManagedChannelBuilder.forAddress("localhost", mesh.servicePort(2, 1)).usePlaintext().build()));
     System.out.println(counts);
+    try (var c = ordersDb.getConnection();
+        var rs = c.createStatement().executeQuery("SHOW synchronous_commit")) {
+      rs.next();
+      assertThat(rs.getString(1)).as("an order the client was told about is on disk").isEqualTo("on");
+    }
   }
 
   @Test

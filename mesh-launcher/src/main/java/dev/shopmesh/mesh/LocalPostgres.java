@@ -34,6 +34,9 @@ final class LocalPostgres implements AutoCloseable {
             .setDataDirectory(dataDir)
             .setCleanDataDirectory(false)
             .setPort(port)
+            // zonky's builder turns synchronous_commit off; a mesh that tells a client its order
+            // is confirmed must have committed it, as PostgreSQL in compose does by default.
+            .setServerConfig("synchronous_commit", "on")
             .setPGStartupWait(Duration.ofSeconds(30))
             .setOutputRedirector(Redirect.appendTo(log.toFile()))
             .setErrorRedirector(Redirect.appendTo(log.toFile()))
