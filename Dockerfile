@@ -55,7 +55,10 @@ USER 10001:10001
 #                         1792 MB; saying so makes it independent of the host.)
 #   ExitOnOutOfMemoryError  a JVM out of heap is in an unknown state: exit, let the restart
 #                         policy start a fresh one, rather than limp on half-broken.
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "-jar", "/app/app.jar"]
+#   TrimNativeHeapInterval  hand memory the JIT compilers freed back to the OS every 5 s; glibc
+#                         keeps it otherwise. 20-30 MB less resident per JVM under ./mesh up
+#                         (docs/PERFORMANCE.md, "Memory").
+ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "-XX:TrimNativeHeapInterval=5000", "-jar", "/app/app.jar"]
 
 # ---------------------------------------------------------------------------------------------
 # The descriptor set is a build product, so it is built into Envoy's image (rather than copied
