@@ -134,8 +134,10 @@ final class MeshPlan {
           "-Xss512k",
           "-XX:ReservedCodeCacheSize=64m",
           "-XX:MaxMetaspaceSize=128m",
-          "-XX:+ExitOnOutOfMemoryError",
-          "-XX:TrimNativeHeapInterval=5000");
+          "-XX:+ExitOnOutOfMemoryError");
+
+  /** A product flag from JDK 22 on; not every JDK 21 knows it, so it is left out there. */
+  private static final String TRIM_NATIVE_HEAP = "-XX:TrimNativeHeapInterval=5000";
 
   private static Path jar(MeshOptions options, String module) {
     return options.root().resolve(module).resolve("target").resolve(module + ".jar");
@@ -161,6 +163,9 @@ final class MeshPlan {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>(List.of(java));
     command.addAll(JVM_FLAGS);
+    if (Runtime.version().feature() >= 22) {
+      command.add(TRIM_NATIVE_HEAP);
+    }
     if (Files.exists(aot.cache())) {
       command.add("-XX:AOTCache=" + aot.cache());
     } else if (aot.record()) {
