@@ -71,7 +71,7 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
             request.getPageSize(), request.getPageToken(), "orders|" + request.getUserId(), violations);
     violations.throwIfAny(OrderSaga.ERRORS);
 
-    var page = paging.page(store.page(userId, paging.after(), paging.fetchLimit()), OrderRow::orderId);
+    var page = paging.page(store.page(userId, paging), OrderRow::orderId);
     Map<UUID, List<LineItem>> items = store.items(page.items().stream().map(OrderRow::orderId).toList());
     var out = ListOrdersResponse.newBuilder().setNextPageToken(page.nextPageToken());
     page.items().forEach(row -> out.addOrders(row.toProto(items.getOrDefault(row.orderId(), List.of()))));

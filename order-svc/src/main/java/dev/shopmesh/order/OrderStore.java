@@ -1,6 +1,7 @@
 package dev.shopmesh.order;
 
 import dev.shopmesh.order.v1.LineItem;
+import dev.shopmesh.platform.paging.PageRequest;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +25,6 @@ import org.jdbi.v3.core.statement.Query;
  * showed as a fifth of order-svc's CPU (docs/PERFORMANCE.md).
  */
 final class OrderStore {
-  private static final UUID BEFORE_ALL = new UUID(0, 0);
-
   /** One line of an order, as order_items holds it. */
   record Line(UUID orderId, int line, String sku, int quantity, long unitPriceMinor) {
     static final RowMapper<Line> MAPPER =
@@ -213,13 +212,13 @@ final class OrderStore {
     return one(LOCK_UNSETTLED, q -> q.bind("orderId", orderId));
   }
 
-  List<OrderRow> page(Optional<UUID> userId, Optional<UUID> after, int limit) {
+  List<OrderRow> page(Optional<UUID> userId, PageRequest paging) {
     return with(
         h -> {
           Query query =
               h.createQuery(userId.isPresent() ? PAGE_OF_USER : PAGE)
-                  .bind("after", after.orElse(BEFORE_ALL))
-                  .bind("limit", limit);
+                  .bind("after", paging.afterOrStart())
+                  .bind("limit", paging.fetchLimit());
           userId.ifPresent(id -> query.bind("userId", id));
           return query.mapTo(OrderRow.class).list();
         });

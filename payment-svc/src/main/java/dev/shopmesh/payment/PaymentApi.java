@@ -94,7 +94,7 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
             request.getPageSize(), request.getPageToken(), "payments|" + request.getOrderId(), violations);
     violations.throwIfAny(ERRORS);
 
-    var page = paging.page(store.page(orderId, paging.after(), paging.fetchLimit()), PaymentRow::paymentId);
+    var page = paging.page(store.page(orderId, paging), PaymentRow::paymentId);
     var out = ListPaymentsResponse.newBuilder().setNextPageToken(page.nextPageToken());
     page.items().forEach(row -> out.addPayments(row.toProto()));
     response.onNext(out.build());

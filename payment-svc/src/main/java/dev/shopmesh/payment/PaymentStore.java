@@ -1,6 +1,7 @@
 package dev.shopmesh.payment;
 
 import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.paging.PageRequest;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -12,7 +13,6 @@ import org.jdbi.v3.core.Jdbi;
  */
 final class PaymentStore {
   static final String REFUND_BEFORE_CHARGE = "order cancelled before it was charged";
-  private static final UUID BEFORE_ALL = new UUID(0, 0);
 
   private static final String INSERT =
       """
@@ -108,13 +108,13 @@ final class PaymentStore {
     return one(BY_ID, "paymentId", paymentId);
   }
 
-  List<PaymentRow> page(Optional<UUID> orderId, Optional<UUID> after, int limit) {
+  List<PaymentRow> page(Optional<UUID> orderId, PageRequest paging) {
     return jdbi.withHandle(
         h -> {
           var query =
               h.createQuery(orderId.isPresent() ? PAGE_OF_ORDER : PAGE)
-                  .bind("after", after.orElse(BEFORE_ALL))
-                  .bind("limit", limit);
+                  .bind("after", paging.afterOrStart())
+                  .bind("limit", paging.fetchLimit());
           orderId.ifPresent(id -> query.bind("orderId", id));
           return query.mapTo(PaymentRow.class).list();
         });

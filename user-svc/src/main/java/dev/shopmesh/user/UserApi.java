@@ -75,7 +75,7 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
     var paging = PageRequest.of(request.getPageSize(), request.getPageToken(), LIST_SCOPE, violations);
     violations.throwIfAny(ERRORS);
 
-    var page = paging.page(store.page(paging.after(), paging.fetchLimit()), UserRow::userId);
+    var page = paging.page(store.page(paging), UserRow::userId);
     var out = ListUsersResponse.newBuilder().setNextPageToken(page.nextPageToken());
     page.items().forEach(row -> out.addUsers(row.toProto()));
     response.onNext(out.build());

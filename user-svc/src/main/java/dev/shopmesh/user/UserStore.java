@@ -2,6 +2,7 @@ package dev.shopmesh.user;
 
 import dev.shopmesh.platform.Ids;
 import dev.shopmesh.platform.db.PgErrors;
+import dev.shopmesh.platform.paging.PageRequest;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -9,9 +10,6 @@ import org.jdbi.v3.core.Jdbi;
 
 /** The users table. The database enforces uniqueness; this class translates what it says. */
 final class UserStore {
-  /** No id sorts before this one: where the first page starts. */
-  private static final UUID BEFORE_ALL = new UUID(0, 0);
-
   private static final String INSERT =
       """
       INSERT INTO users (user_id, name, email, request_id)
@@ -85,13 +83,13 @@ final class UserStore {
     return jdbi.withHandle(h -> h.createQuery(sql).bind(name, value).mapTo(UserRow.class).findOne());
   }
 
-  /** Up to {@code limit} users after {@code after} (from the start when empty), in id order. */
-  List<UserRow> page(Optional<UUID> after, int limit) {
+  /** One page of users in id order, and one more when there are more. */
+  List<UserRow> page(PageRequest paging) {
     return jdbi.withHandle(
         h ->
             h.createQuery(PAGE)
-                .bind("after", after.orElse(BEFORE_ALL))
-                .bind("limit", limit)
+                .bind("after", paging.afterOrStart())
+                .bind("limit", paging.fetchLimit())
                 .mapTo(UserRow.class)
                 .list());
   }

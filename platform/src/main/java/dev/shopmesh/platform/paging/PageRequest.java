@@ -9,7 +9,8 @@ import java.util.function.Function;
 /**
  * One List call's paging (AIP-158): how many, after which id, and within which query ("scope",
  * so that a token cannot be replayed against other filters). Stores fetch {@link #fetchLimit()}
- * rows, one more than the page, so that {@link #page} knows whether a next page exists.
+ * rows, one more than the page, after {@link #afterOrStart()}, so that {@link #page} knows whether a
+ * next page exists.
  */
 public record PageRequest(int size, Optional<UUID> after, String scope) {
 
@@ -20,8 +21,16 @@ public record PageRequest(int size, Optional<UUID> after, String scope) {
     return new PageRequest(size, after, scope);
   }
 
+  /** The nil UUID sorts before every id a service hands out. */
+  private static final UUID BEFORE_ALL = new UUID(0, 0);
+
   public int fetchLimit() {
     return size + 1;
+  }
+
+  /** The id to fetch after ({@code WHERE id > :after}): the token's, or one before every id. */
+  public UUID afterOrStart() {
+    return after.orElse(BEFORE_ALL);
   }
 
   /** The rows to return, and the token of the next page ("" on the last one). */
