@@ -22,8 +22,8 @@ import sun.misc.Signal;
  */
 public final class MeshMain {
   private final MeshOptions options;
-  private final List<ServiceProcess> processes = new ArrayList<>(); // guarded by itself
-  private boolean stopping; // guarded by processes: once set, nothing more is started
+  // Guarded by itself, so that a stop sees every process started and none starts after it.
+  private final List<ServiceProcess> processes = new ArrayList<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicInteger interrupts = new AtomicInteger();
   private LocalPostgres postgres;
@@ -103,7 +103,7 @@ public final class MeshMain {
           new ServiceProcess(
               replica.name(), replica.command(), replica.env(), replica.grpcPort(), runDir, replica.aot());
       synchronized (processes) {
-        if (stopping) {
+        if (stopRequested()) {
           break; // Ctrl-C while starting
         }
         processes.add(p);
@@ -136,11 +136,7 @@ public final class MeshMain {
   private void stopGracefully() {
     Mesh.say("stopping (Ctrl-C again to kill at once)");
     // Front to back: the edge first, so that nothing new comes in, then the services.
-    List<ServiceProcess> order;
-    synchronized (processes) {
-      stopping = true;
-      order = new ArrayList<>(processes);
-    }
+    List<ServiceProcess> order = new ArrayList<>(snapshot());
     order.sort(Comparator.comparingInt(p -> MeshPlan.stopRank(p.name())));
     for (int rank : order.stream().map(p -> MeshPlan.stopRank(p.name())).distinct().toList()) {
       List<ServiceProcess> wave = order.stream().filter(p -> MeshPlan.stopRank(p.name()) == rank).toList();
@@ -158,10 +154,9 @@ public final class MeshMain {
     stopped.countDown();
   }
 
+  /** Set before the stop takes its snapshot: a start that sees it unset is in that snapshot. */
   private boolean stopRequested() {
-    synchronized (processes) {
-      return stopping;
-    }
+    return interrupts.get() > 0;
   }
 
   private List<ServiceProcess> snapshot() {
