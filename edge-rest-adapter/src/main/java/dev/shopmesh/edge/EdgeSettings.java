@@ -33,16 +33,7 @@ public record EdgeSettings(
 
   public static EdgeSettings from(Env env) {
     ServerSettings platform = ServerSettings.from(env, DEFAULT_GRPC_PORT);
-    ServerSettings grpc =
-        new ServerSettings(
-            env.port("GRPC_PORT", DEFAULT_GRPC_PORT),
-            platform.maxInboundMessageBytes(),
-            platform.maxConcurrentCallsPerConnection(),
-            platform.keepAliveTime(),
-            platform.keepAliveTimeout(),
-            platform.permitKeepAliveTime(),
-            platform.shutdownNotice(),
-            platform.shutdownDrain());
+    ServerSettings grpc = platform.withPort(env.port("GRPC_PORT", DEFAULT_GRPC_PORT));
     return new EdgeSettings(
         env.port("HTTP_PORT", DEFAULT_HTTP_PORT),
         grpc,

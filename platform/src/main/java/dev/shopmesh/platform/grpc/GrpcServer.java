@@ -70,12 +70,21 @@ public final class GrpcServer implements ServiceMain.Running {
 
   /** A Netty server builder on {@code settings.port()} with the transport limits applied. */
   public static NettyServerBuilder netty(ServerSettings settings) {
-    return NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()))
-        .maxConcurrentCallsPerConnection(settings.maxConcurrentCallsPerConnection())
-        .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-        .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
-        .permitKeepAliveTime(settings.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
-        .permitKeepAliveWithoutCalls(true);
+    NettyServerBuilder builder =
+        NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()))
+            .maxConcurrentCallsPerConnection(settings.maxConcurrentCallsPerConnection())
+            .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+            .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            .permitKeepAliveTime(settings.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
+            .permitKeepAliveWithoutCalls(true);
+    if (!settings.maxConnectionAge().isZero()) {
+      // GOAWAY after the age, then the grace for calls in flight: clients re-resolve and
+      // spread over the replicas that exist now (ServerSettings.maxConnectionAge).
+      builder
+          .maxConnectionAge(settings.maxConnectionAge().toMillis(), TimeUnit.MILLISECONDS)
+          .maxConnectionAgeGrace(settings.maxConnectionAgeGrace().toMillis(), TimeUnit.MILLISECONDS);
+    }
+    return builder;
   }
 
   /**

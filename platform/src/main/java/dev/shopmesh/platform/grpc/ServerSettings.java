@@ -16,6 +16,14 @@ import java.time.Duration;
  * @param shutdownNotice {@code SHUTDOWN_NOTICE}: how long health reports NOT_SERVING before the
  *     server stops taking new calls, so that load balancers can move away first
  * @param shutdownDrain {@code SHUTDOWN_DRAIN}: how long in-flight calls get to finish
+ * @param maxConnectionAge {@code GRPC_MAX_CONNECTION_AGE}: a connection older than this (plus
+ *     grpc-java's own random ±10%) is sent a GOAWAY, so that the client reconnects and
+ *     re-resolves its target. grpc-java clients resolve {@code dns:///} names only when a
+ *     connection breaks, so without it a client never sees replicas added after it connected
+ *     (a Kubernetes scale-out, a compose {@code --scale}). 0 means never.
+ * @param maxConnectionAgeGrace {@code GRPC_MAX_CONNECTION_AGE_GRACE}: how long calls already
+ *     running on such a connection get to finish before it is closed; longer than the
+ *     longest deadline a caller sets (Envoy's routes allow 30 s)
  */
 public record ServerSettings(
     int port,
@@ -25,7 +33,14 @@ public record ServerSettings(
     Duration keepAliveTimeout,
     Duration permitKeepAliveTime,
     Duration shutdownNotice,
-    Duration shutdownDrain) {
+    Duration shutdownDrain,
+    Duration maxConnectionAge,
+    Duration maxConnectionAgeGrace) {
+
+  /** Two minutes: a scaled-out replica gets its share of every client within about that. */
+  public static final Duration DEFAULT_MAX_CONNECTION_AGE = Duration.ofMinutes(2);
+
+  public static final Duration DEFAULT_MAX_CONNECTION_AGE_GRACE = Duration.ofSeconds(40);
 
   public static ServerSettings from(Env env, int defaultPort) {
     return new ServerSettings(
@@ -36,6 +51,23 @@ public record ServerSettings(
         env.duration("GRPC_KEEPALIVE_TIMEOUT", Duration.ofSeconds(20)),
         env.duration("GRPC_PERMIT_KEEPALIVE_TIME", Duration.ofSeconds(10)),
         env.duration("SHUTDOWN_NOTICE", Duration.ZERO),
-        env.duration("SHUTDOWN_DRAIN", Duration.ofSeconds(10)));
+        env.duration("SHUTDOWN_DRAIN", Duration.ofSeconds(10)),
+        env.duration("GRPC_MAX_CONNECTION_AGE", DEFAULT_MAX_CONNECTION_AGE),
+        env.duration("GRPC_MAX_CONNECTION_AGE_GRACE", DEFAULT_MAX_CONNECTION_AGE_GRACE));
+  }
+
+  /** The same settings on another port (the edge's gRPC listener reads {@code GRPC_PORT}). */
+  public ServerSettings withPort(int newPort) {
+    return new ServerSettings(
+        newPort,
+        maxInboundMessageBytes,
+        maxConcurrentCallsPerConnection,
+        keepAliveTime,
+        keepAliveTimeout,
+        permitKeepAliveTime,
+        shutdownNotice,
+        shutdownDrain,
+        maxConnectionAge,
+        maxConnectionAgeGrace);
   }
 }
