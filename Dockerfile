@@ -18,8 +18,11 @@ ARG ENVOY_IMAGE=envoyproxy/envoy:v1.34.14
 FROM ${JDK_IMAGE} AS build
 WORKDIR /src
 COPY . .
+# Only the modules the images hold, and what they need (-am): not the launcher, the load
+# generator or the test modules, which would bring PostgreSQL binaries for three platforms.
+# (testkit still comes, as the services' test-scoped dependency, with the one linux-amd64 set.)
 RUN --mount=type=cache,target=/root/.m2 \
-    ./mvnw -B -q -Dmaven.test.skip=true -pl '!cluster-config' package
+    ./mvnw -B -q -Dmaven.test.skip=true -pl user-svc,order-svc,payment-svc,edge-rest-adapter -am package
 
 # ---------------------------------------------------------------------------------------------
 # Splits one module's runtime classpath into layers, from least to most often changed:
@@ -45,20 +48,27 @@ COPY --from=layers /layers/deps/ /app/lib/
 COPY --from=layers /layers/project/ /app/lib/
 COPY --from=layers /layers/app/app.jar /app/app.jar
 USER 10001:10001
-# JVM flags for a container with a memory limit (compose: 512M) and a core or two:
-#   MaxRAMPercentage=50   heap = half the limit. The rest is for metaspace, the JIT's code cache,
-#                         Netty's direct buffers, thread stacks, and the health-probe JVM that
-#                         Docker starts inside the same cgroup at every healthcheck.
+# JVM flags for a container with a 512 MB limit (compose) and a core or two. Every part of the
+# JVM's memory is capped, not only the heap, so that the sum stays under the limit and the end
+# of memory is an OutOfMemoryError the JVM reports, not the kernel's OOM kill:
+#   Xmx160m                  heap (./mesh up runs these services in 128m)
+#   MaxMetaspaceSize=96m     class metadata
+#   ReservedCodeCacheSize=48m  the JIT's compiled code
+#   MaxDirectMemorySize=48m  Netty's direct buffers
+#   Xss512k                  each platform thread's stack (calls run on virtual threads, whose
+#                            stacks live in the heap)
+# 160 + 96 + 48 + 48 = 352 MB, plus 64 thread stacks (32 MB) and the JVM's own native memory
+# (GC, symbols, malloc; 48 MB) = 432 MB, plus the 80 MB the healthcheck's probe JVM may take in
+# the same cgroup (compose.yaml) = 512 MB. cluster-config's DockerfileTest adds these up.
 #   UseSerialGC           heaps of a few hundred MB on one or two cores: the smallest footprint
-#                         and no concurrent GC threads competing with the service; young pauses
-#                         stay in the milliseconds. (The JVM picks it anyway below 2 CPUs and
-#                         1792 MB; saying so makes it independent of the host.)
+#                         and no concurrent GC threads competing with the service.
 #   ExitOnOutOfMemoryError  a JVM out of heap is in an unknown state: exit, let the restart
 #                         policy start a fresh one, rather than limp on half-broken.
 #   TrimNativeHeapInterval  hand memory the JIT compilers freed back to the OS every 5 s; glibc
 #                         keeps it otherwise. 20-30 MB less resident per JVM under ./mesh up
 #                         (docs/PERFORMANCE.md, "Memory").
-ENTRYPOINT ["java", "-XX:MaxRAMPercentage=50", "-XX:+UseSerialGC", "-XX:+ExitOnOutOfMemoryError", "-XX:TrimNativeHeapInterval=5000", "-jar", "/app/app.jar"]
+# Kubernetes sets its own, sized from its limits (deploy/k8s/base).
+ENTRYPOINT ["java", "-XX:+UseSerialGC", "-Xms64m", "-Xmx160m", "-Xss512k", "-XX:MaxMetaspaceSize=96m", "-XX:ReservedCodeCacheSize=48m", "-XX:MaxDirectMemorySize=48m", "-XX:+ExitOnOutOfMemoryError", "-XX:TrimNativeHeapInterval=5000", "-jar", "/app/app.jar"]
 
 # ---------------------------------------------------------------------------------------------
 # The descriptor set is a build product, so it is built into Envoy's image (rather than copied

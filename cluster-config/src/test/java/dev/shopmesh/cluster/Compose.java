@@ -41,6 +41,32 @@ final class Compose {
     return map(s);
   }
 
+  /**
+   * The service a host name reaches inside compose's network: a service's own name, or one of
+   * its network aliases (envoy.yaml names "user-svc-headless", an alias of user-svc).
+   */
+  static Optional<String> serviceAt(String host) {
+    if (services().containsKey(host)) {
+      return Optional.of(host);
+    }
+    for (var e : services().entrySet()) {
+      Object networks = map(e.getValue()).get("networks");
+      if (networks instanceof Map<?, ?> n) {
+        for (Object net : n.values()) {
+          if (net instanceof Map<?, ?> spec && spec.get("aliases") instanceof List<?> aliases && aliases.contains(host)) {
+            return Optional.of(e.getKey());
+          }
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Whether {@code host} reaches compose service {@code service}. */
+  static boolean reaches(String host, String service) {
+    return serviceAt(host).filter(service::equals).isPresent();
+  }
+
   /** The services built from this repository's Dockerfile as one Java module each. */
   static Map<String, String> javaServiceModules() {
     Map<String, String> modules = new LinkedHashMap<>();

@@ -137,7 +137,7 @@ class ComposeFileTest {
       assertThat(notice + drain + 5_000).as(service + ": notice + drain + closing, before SIGKILL").isLessThanOrEqualTo(grace);
 
       Cluster cluster = Envoy.clusters().values().stream()
-          .filter(c -> Envoy.endpoint(c).getAddress().equals(service)).findFirst().orElseThrow();
+          .filter(c -> Compose.reaches(Envoy.endpoint(c).getAddress(), service)).findFirst().orElseThrow();
       HealthCheck hc = cluster.getHealthChecks(0);
       long detection = hc.getUnhealthyThreshold().getValue()
               * (Durations.toMillis(hc.getInterval()) + Durations.toMillis(hc.getIntervalJitter()))

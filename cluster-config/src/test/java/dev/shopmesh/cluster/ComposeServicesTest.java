@@ -79,7 +79,7 @@ class ComposeServicesTest {
           .containsAll(compose.keySet());
 
       var healthChecked = Envoy.clusters().values().stream()
-          .filter(c -> Envoy.endpoint(c).getAddress().equals(service))
+          .filter(c -> Compose.reaches(Envoy.endpoint(c).getAddress(), service))
           .map(Envoy::healthCheckedService)
           .flatMap(java.util.Optional::stream)
           .toList();
@@ -172,7 +172,7 @@ class ComposeServicesTest {
     return p.exitValue();
   }
 
-  private static ServingStatus health(int port, String service) {
+  static ServingStatus health(int port, String service) {
     ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();
     try {
       return HealthGrpc.newBlockingStub(channel)

@@ -208,6 +208,8 @@ class EnvoyConfigTest {
     Descriptors.publicRpcs().forEach(r -> allowed.add(r.path()));
     allowed.add("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo");
     allowed.add("/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo");
+    allowed.add("/grpc.health.v1.Health/Check");
+    allowed.add("/grpc.health.v1.Health/Watch");
     for (int port : List.of(EDGE_HTTP, EDGE_GRPC)) {
       for (Route route : Envoy.routes(Envoy.hcm(Envoy.listener(port)))) {
         assertThat(route.getMatch().hasPath())
@@ -227,7 +229,7 @@ class EnvoyConfigTest {
         String path = "/grpc.reflection." + version + ".ServerReflection/ServerReflectionInfo";
         Route route = Envoy.routeFor(Envoy.hcm(Envoy.listener(port)), path).orElseThrow();
         Cluster cluster = Envoy.clusters().get(route.getRoute().getCluster());
-        assertThat(Envoy.endpoint(cluster).getAddress()).isEqualTo("edge-rest-adapter");
+        assertThat(Envoy.endpoint(cluster).getAddress()).isEqualTo("edge-rest-adapter-headless");
         assertThat(Envoy.endpoint(cluster).getPortValue()).isEqualTo(EDGE_GRPC);
         assertThat(isHttp2(cluster)).as(cluster.getName()).isTrue();
       }
@@ -240,7 +242,7 @@ class EnvoyConfigTest {
     Route route = Envoy.routeFor(hcm, "/openapi.json").orElseThrow();
 
     Cluster cluster = Envoy.clusters().get(route.getRoute().getCluster());
-    assertThat(Envoy.endpoint(cluster).getAddress()).isEqualTo("edge-rest-adapter");
+    assertThat(Envoy.endpoint(cluster).getAddress()).isEqualTo("edge-rest-adapter-headless");
     assertThat(Envoy.endpoint(cluster).getPortValue()).isEqualTo(EDGE_HTTP);
     Any perFilter = route.getTypedPerFilterConfigOrThrow(Envoy.TRANSCODER);
     assertThat(perFilter.unpack(FilterConfig.class).getDisabled()).isTrue();
@@ -298,10 +300,10 @@ class EnvoyConfigTest {
       assertThat(Durations.toMillis(hc.getNoTrafficInterval())).isLessThanOrEqualTo(10_000);
 
       var od = c.getOutlierDetection();
-      assertThat(od.getEnforcingConsecutiveGatewayFailure().getValue())
-          .as(c.getName() + ": enforcement defaults to 0, which never ejects")
-          .isPositive();
-      assertThat(od.hasConsecutiveGatewayFailure()).isTrue();
+      assertThat(od.getSplitExternalLocalOriginErrors()).as(c.getName() + ": local-origin errors counted apart").isTrue();
+      assertThat(od.getEnforcingConsecutiveLocalOriginFailure().getValue())
+          .as(c.getName() + ": connect failures, resets and timeouts eject")
+          .isEqualTo(100);
 
       var thresholds = c.getCircuitBreakers().getThresholdsList();
       assertThat(thresholds).as(c.getName() + " circuit breakers").isNotEmpty();
@@ -378,7 +380,7 @@ class EnvoyConfigTest {
   @Test
   void everyConnectionManagerTracesToJaegerOverOtlpGrpc() {
     Cluster jaeger = Envoy.clusters().get(JAEGER_CLUSTER);
-    assertThat(Envoy.endpoint(jaeger).getAddress()).isEqualTo("jaeger");
+    assertThat(Envoy.endpoint(jaeger).getAddress()).isEqualTo("jaeger-headless");
     assertThat(Envoy.endpoint(jaeger).getPortValue()).isEqualTo(4317);
     assertThat(isHttp2(jaeger)).isTrue();
     for (Listener l : Envoy.listeners()) {

@@ -6,7 +6,11 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import javax.xml.parsers.DocumentBuilderFactory;
 import javax.xml.xpath.XPathFactory;
 import org.w3c.dom.Document;
@@ -67,6 +71,30 @@ final class ServiceModules {
     } catch (Exception e) {
       throw new IllegalStateException("cannot read " + pom, e);
     }
+  }
+
+  /** {@code modules} and every module of this reactor they depend on, in any scope (what -am builds). */
+  static Set<String> reactorClosure(Set<String> modules) {
+    Set<String> closure = new TreeSet<>();
+    Deque<String> todo = new ArrayDeque<>(modules);
+    while (!todo.isEmpty()) {
+      String module = todo.pop();
+      if (!closure.add(module)) {
+        continue;
+      }
+      Path pom = Repo.file(module).resolve("pom.xml");
+      try {
+        Document doc = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(pom.toFile());
+        var nodes = (org.w3c.dom.NodeList) XPathFactory.newInstance().newXPath()
+            .evaluate("/project/dependencies/dependency[groupId='dev.shopmesh']/artifactId", doc, javax.xml.xpath.XPathConstants.NODESET);
+        for (int i = 0; i < nodes.getLength(); i++) {
+          todo.push(nodes.item(i).getTextContent().trim());
+        }
+      } catch (Exception e) {
+        throw new IllegalStateException("cannot read " + pom, e);
+      }
+    }
+    return closure;
   }
 
   /** The module's main class from the test classpath, where cluster-config must put it. */

@@ -37,8 +37,11 @@ import java.util.Map;
  *       that names no field is a 400 ({@code reject_unknown_query_parameters});
  *   <li>the body is proto3 JSON for the field named by the rule's {@code body}, or for the
  *       whole request with {@code body: "*"}; it is ignored when the rule has no body. Unknown
- *       fields, wrong types and malformed JSON are 400. When a field is set both by a binding
- *       and by the body, the body wins.
+ *       fields, wrong types and malformed JSON are 400. A field that a binding (path or query)
+ *       sets and the body sets to a different value is a 400 too, as Envoy answers with
+ *       {@code reject_binding_body_field_collisions} (envoy.yaml): without it the body would
+ *       win, and {@code POST /v1/orders/A:cancel} with {@code {"orderId": "B"}} would cancel B.
+ *       The same value in both is accepted.
  * </ol>
  *
  * <p>Values are converted by the proto3 JSON parser ({@code JsonFormat}), so a query value is
@@ -70,11 +73,9 @@ final class RequestTranscoder {
     }
 
     DynamicMessage.Builder request = DynamicMessage.newBuilder(type);
-    if (!bound.isEmpty()) {
-      merge(bound.toString(), request, "parameter");
-    }
+    JsonElement json = null;
     if (!route.body().isEmpty()) {
-      JsonElement json = strictJson(body);
+      json = strictJson(body);
       String mismatch =
           route.body().equals("*")
               ? JsonShape.mismatch(json, type, "")
@@ -82,6 +83,12 @@ final class RequestTranscoder {
       if (mismatch != null) {
         throw EdgeError.of(400, Code.INVALID_ARGUMENT, "INVALID_REQUEST_BODY", "invalid body: " + mismatch, Map.of());
       }
+      rejectCollisions(type, route.body(), bound, json);
+    }
+    if (!bound.isEmpty()) {
+      merge(bound.toString(), request, "parameter");
+    }
+    if (json != null) {
       String text = json.toString();
       if (route.body().equals("*")) {
         merge(text, request, "body");
@@ -90,6 +97,96 @@ final class RequestTranscoder {
       }
     }
     return request.build().toByteArray();
+  }
+
+  /**
+   * 400 when the body gives a bound field another value than its binding. {@code bound} is the
+   * bindings' JSON tree (proto names); the body's JSON sits at {@code bodyPath} of the request
+   * ({@code *} for the whole of it). Both values are read by the proto JSON parser into the
+   * request type and compared as messages, so {@code "5"} and {@code 5} for an int64 agree.
+   */
+  private void rejectCollisions(Descriptor type, String bodyPath, JsonObject bound, JsonElement body) {
+    List<String> prefix = bodyPath.equals("*") ? List.of() : List.of(bodyPath.split("\\."));
+    JsonElement scope = bound;
+    for (String name : prefix) {
+      scope = scope instanceof JsonObject o ? o.get(name) : null;
+    }
+    if (scope == null) {
+      return;
+    }
+    List<List<String>> equal = new ArrayList<>();
+    compareLeaves(type, prefix, scope, body, new ArrayList<>(), equal);
+    for (List<String> full : equal) {
+      JsonObject parent = bound;
+      for (String name : full.subList(0, full.size() - 1)) {
+        parent = parent.getAsJsonObject(name);
+      }
+      parent.remove(full.getLast());
+    }
+  }
+
+  private void compareLeaves(
+      Descriptor type,
+      List<String> prefix,
+      JsonElement binding,
+      JsonElement body,
+      List<String> path,
+      List<List<String>> equal) {
+    if (body == null || body.isJsonNull()) {
+      return;
+    }
+    if (binding instanceof JsonObject object && body instanceof JsonObject bodyObject) {
+      for (var entry : List.copyOf(object.entrySet())) {
+        FieldDescriptor field = fieldAt(type, prefix, path, entry.getKey());
+        JsonElement inBody = bodyObject.has(field.getJsonName()) ? bodyObject.get(field.getJsonName()) : bodyObject.get(field.getName());
+        List<String> next = new ArrayList<>(path);
+        next.add(entry.getKey());
+        compareLeaves(type, prefix, entry.getValue(), inBody, next, equal);
+      }
+      return;
+    }
+    if (binding instanceof JsonObject || body instanceof JsonObject) {
+      return; // a shape mismatch: the body's own parse reports it
+    }
+    List<String> full = new ArrayList<>(prefix);
+    full.addAll(path);
+    if (valueAt(type, full, binding).equals(valueAt(type, full, body))) {
+      equal.add(full); // the same value twice: the body's is kept (a message field is set once)
+    } else {
+      String field = String.join(".", full);
+      throw EdgeError.badField(
+          "BINDING_BODY_CONFLICT",
+          field,
+          "the value of \"" + field + "\" in the body (" + body + ") differs from the one in the path or query ("
+              + binding + ")");
+    }
+  }
+
+  private static FieldDescriptor fieldAt(Descriptor type, List<String> prefix, List<String> path, String name) {
+    Descriptor current = type;
+    List<String> names = new ArrayList<>(prefix);
+    names.addAll(path);
+    for (String n : names) {
+      current = current.findFieldByName(n).getMessageType();
+    }
+    return current.findFieldByName(name);
+  }
+
+  /** The request with only the field at {@code path} set to {@code value}, or null if unreadable. */
+  private Message valueAt(Descriptor type, List<String> path, JsonElement value) {
+    JsonElement tree = value;
+    for (int i = path.size() - 1; i >= 0; i--) {
+      JsonObject wrapper = new JsonObject();
+      wrapper.add(path.get(i), tree);
+      tree = wrapper;
+    }
+    DynamicMessage.Builder builder = DynamicMessage.newBuilder(type);
+    try {
+      parser.merge(tree.toString(), builder);
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      return builder.build(); // unreadable: the full parse of the same value reports it
+    }
+    return builder.build();
   }
 
   /** Finds the fields of a dotted path, by JSON name first and proto name second. */

@@ -385,6 +385,33 @@ class RestContractTest {
   }
 
   @Test
+  void cancelWithAnotherOrderIdInTheBodyIs400AndCancelsNeither() {
+    String userId = id(createUser(), "userId");
+    JsonObject target = createOrder(userId, 300, 1);
+    JsonObject other = createOrder(userId, 400, 1);
+
+    Rest.Reply r = rest.post(
+        "/v1/orders/" + id(target, "orderId") + ":cancel", "{\"orderId\": \"" + id(other, "orderId") + "\"}");
+
+    assertStatus(r, 400, 3);
+    for (JsonObject order : List.of(target, other)) {
+      Rest.Reply now = rest.get("/v1/orders/" + id(order, "orderId"));
+      assertThat(now.json().get("state").getAsString()).as(now.toString()).isEqualTo("CONFIRMED");
+    }
+  }
+
+  @Test
+  void cancelWithTheSameOrderIdInTheBodyCancelsIt() {
+    JsonObject order = createOrder(id(createUser(), "userId"), 300, 1);
+
+    Rest.Reply r = rest.post(
+        "/v1/orders/" + id(order, "orderId") + ":cancel", "{\"order_id\": \"" + id(order, "orderId") + "\"}");
+
+    assertThat(r.status()).as(r.toString()).isEqualTo(200);
+    assertThat(r.json().get("state").getAsString()).isEqualTo("CANCELLED");
+  }
+
+  @Test
   void cancelIsPostOnly() {
     Rest.Reply r = rest.get("/v1/orders/" + UUID.randomUUID() + ":cancel");
 
