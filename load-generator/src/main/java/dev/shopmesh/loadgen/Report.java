@@ -70,7 +70,21 @@ final class Report {
               "%-18s %10s %10s %10s %10s %14s%n",
               r.name(), percent(u.generator()), percent(u.mesh()), percent(u.others()), percent(u.machine()), num1(perRequest)));
     }
-    sb.append("others: what else ran on the machine meanwhile; high values make the run's figures unreliable.\n");
+    sb.append("others: what else ran on the machine meanwhile; high values make the run's figures unreliable.\n");    List<String> kinds = all.stream().flatMap(r -> r.cpuPerRequestMicros().keySet().stream()).distinct().sorted().toList();
+    if (!kinds.isEmpty()) {
+      sb.append(String.format(Locale.ROOT, "%ncpu per request by process, µs (every replica together; the capacity model's input)%n%-18s", "scenario"));
+      kinds.forEach(k -> sb.append(String.format(Locale.ROOT, " %17s", k)));
+      sb.append('\n');
+      for (ScenarioResult r : all) {
+        if (r.cpuPerRequestMicros().isEmpty()) {
+          continue;
+        }
+        sb.append(String.format(Locale.ROOT, "%-18s", r.name()));
+        kinds.forEach(k -> sb.append(String.format(Locale.ROOT, " %17s", num1(r.cpuPerRequestMicros().getOrDefault(k, Double.NaN)))));
+        sb.append('\n');
+      }
+    }
+
     boolean anyErrors = false;
     for (ScenarioResult r : all) {
       for (Map.Entry<String, Long> e : r.errors().entrySet()) {

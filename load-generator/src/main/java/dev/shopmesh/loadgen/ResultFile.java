@@ -98,6 +98,9 @@ final class ResultFile {
     cpu.put("machine", r.cpu().machine());
     cpu.put("others", r.cpu().others());
     s.put("cpuShareOfMachine", cpu);
+    // CPU time per successful request of each kind of mesh process (every replica together),
+    // measured over the scenario's window: the capacity model's input.
+    s.put("cpuPerRequestMicros", r.cpuPerRequestMicros());
     List<Object> distribution = new ArrayList<>();
     if (r.latency().getTotalCount() > 0) {
       for (HistogramIterationValue v : r.latency().percentiles(5)) {

@@ -25,10 +25,12 @@ record ScenarioResult(
     long ok,
     Map<String, Long> errors,
     Histogram latency,
-    CpuMeter.Usage cpu) {
+    CpuMeter.Usage cpu,
+    Map<String, Double> cpuPerRequestMicros) {
 
   ScenarioResult {
     errors = Map.copyOf(errors);
+    cpuPerRequestMicros = Map.copyOf(cpuPerRequestMicros);
   }
 
   long errorCount() {

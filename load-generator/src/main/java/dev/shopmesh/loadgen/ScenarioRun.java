@@ -79,6 +79,7 @@ final class ScenarioRun {
         m.ok(),
         m.errors(),
         m.latency(),
-        CpuMeter.between(atMeasureStart.get(), atEnd));
+        CpuMeter.between(atMeasureStart.get(), atEnd),
+        cpu.perRequestMicros(atMeasureStart.get(), atEnd, m.ok()));
   }
 }
