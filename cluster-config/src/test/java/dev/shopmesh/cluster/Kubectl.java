@@ -85,7 +85,7 @@ final class Kubectl {
   private static Optional<Path> find() {
     String env = System.getenv("KUBECTL");
     if (env != null && !env.isBlank()) {
-      return Optional.of(Path.of(env));
+      return Files.isExecutable(Path.of(env)) ? Optional.of(Path.of(env)) : Optional.empty();
     }
     Path tools = Repo.file(".tools/bin/kubectl");
     if (Files.isExecutable(tools)) {
