@@ -14,4 +14,5 @@ psql --no-psqlrc -v ON_ERROR_STOP=1 \
   --set user_svc_password="$USER_SVC_DB_PASSWORD" \
   --set order_svc_password="$ORDER_SVC_DB_PASSWORD" \
   --set payment_svc_password="$PAYMENT_SVC_DB_PASSWORD" \
+  --set notification_svc_password="$NOTIFICATION_SVC_DB_PASSWORD" \
   --file /docker-entrypoint-initdb.d/shopmesh.psql

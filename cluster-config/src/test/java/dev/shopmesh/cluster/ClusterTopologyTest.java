@@ -16,9 +16,9 @@ class ClusterTopologyTest {
   /** DESIGN.md's port table. */
   static final Map<String, Integer> DESIGN_PORTS =
       Map.of(
-          "user-svc", 50051, "order-svc", 50052, "payment-svc", 50053,
+          "user-svc", 50051, "order-svc", 50052, "payment-svc", 50053, "notification-svc", 50054,
           "edge-http", 8080, "edge-grpc", 9090, "envoy-admin", 9901,
-          "jaeger-ui", 16686, "otlp-grpc", 4317, "otlp-http", 4318);
+          "jaeger-ui", 16686, "otlp-grpc", 4317, "otlp-http", 4318, "kafka", 9092);
 
   @Test
   void envoyPublishesItsEdgeListenersAndAdminOnTheDesignPorts() {
@@ -55,7 +55,7 @@ class ClusterTopologyTest {
 
   @Test
   void servicePortsAgreeAcrossDesignComposeEnvoyAndEachServicesDefault() {
-    for (String service : List.of("user-svc", "order-svc", "payment-svc")) {
+    for (String service : List.of("user-svc", "order-svc", "payment-svc", "notification-svc")) {
       int design = DESIGN_PORTS.get(service);
       assertThat(Compose.environment(service)).containsEntry("PORT", String.valueOf(design));
       String grpcService = Envoy.clusters().values().stream()
@@ -73,6 +73,12 @@ class ClusterTopologyTest {
         .containsEntry("GRPC_PORT", "" + DESIGN_PORTS.get("edge-grpc"));
     assertThat(Envoy.endpoint(Envoy.clusters().get(EnvoyConfigTest.JAEGER_CLUSTER)).getPortValue())
         .isEqualTo(DESIGN_PORTS.get("otlp-grpc"));
+    // The broker both event services reach, on the port DESIGN.md gives Kafka.
+    String kafka = "kafka:" + DESIGN_PORTS.get("kafka");
+    assertThat(Compose.environment("kafka").get("KAFKA_ADVERTISED_LISTENERS")).isEqualTo("PLAINTEXT://" + kafka);
+    for (String service : List.of("order-svc", "notification-svc")) {
+      assertThat(Compose.environment(service)).as(service).containsEntry("KAFKA_BOOTSTRAP_SERVERS", kafka);
+    }
   }
 
   @Test

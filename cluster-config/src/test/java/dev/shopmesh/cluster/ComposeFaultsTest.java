@@ -60,7 +60,7 @@ class ComposeFaultsTest {
     List<String> command = Compose.service("envoy").get("command") instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of();
     assertThat(command).as("compose's Envoy command").contains("--concurrency");
     int workers = Integer.parseInt(command.get(command.indexOf("--concurrency") + 1));
-    for (String service : List.of("user_svc", "order_svc", "payment_svc")) {
+    for (String service : List.of("user_svc", "order_svc", "payment_svc", "notification_svc")) {
       Cluster cluster = Envoy.clusters().get(service);
       // One HTTP/2 connection per worker per replica, twice while GOAWAYed ones drain: room for
       // ten replicas, the most any autoscaler of deploy/k8s allows.

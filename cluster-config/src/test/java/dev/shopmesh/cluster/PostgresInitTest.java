@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class PostgresInitTest {
   /** DESIGN.md: one database per service, and a role of its own. */
   static final Map<String, String> DATABASE_OF_ROLE =
-      Map.of("user_svc", "users", "order_svc", "orders", "payment_svc", "payments");
+      Map.of("user_svc", "users", "order_svc", "orders", "payment_svc", "payments", "notification_svc", "notifications");
 
   @BeforeAll
   static void initialise() throws SQLException {
@@ -30,7 +30,7 @@ class PostgresInitTest {
       try (Connection c = ComposePostgres.connect(own.getKey(), own.getValue())) {
         assertThat(c.isValid(2)).isTrue();
       }
-      for (String other : List.of("users", "orders", "payments", "postgres", "template1")) {
+      for (String other : List.of("users", "orders", "payments", "notifications", "postgres", "template1")) {
         if (!other.equals(own.getValue())) {
           assertThatThrownBy(() -> ComposePostgres.connect(own.getKey(), other).close())
               .as("%s connecting to %s", own.getKey(), other)

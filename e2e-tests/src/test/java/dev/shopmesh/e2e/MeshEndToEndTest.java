@@ -109,6 +109,65 @@ class MeshEndToEndTest {
 
   @Test
   @org.junit.jupiter.api.Order(2)
+  void everyOrderChangeReachesItsCustomerAsOneNotificationInOrder() throws Exception {
+    String ada = rest("POST", "/v1/users", "{\"name\": \"Ada\", \"email\": \"ada-" + UUID.randomUUID() + "@example.com\"}").body().get("userId").getAsString();
+    String bob = rest("POST", "/v1/users", "{\"name\": \"Bob\", \"email\": \"bob-" + UUID.randomUUID() + "@example.com\"}").body().get("userId").getAsString();
+    String confirmed = rest("POST", "/v1/orders", orderJson(ada, 1500)).body().get("orderId").getAsString();
+    JsonObject declined = rest("POST", "/v1/orders", orderJson(ada, 500_000)).body();
+    assertThat(declined.get("state").getAsString()).isEqualTo("PAYMENT_DECLINED");
+    String cancelled = rest("POST", "/v1/orders", orderJson(ada, 2500)).body().get("orderId").getAsString();
+    assertThat(rest("POST", "/v1/orders/" + cancelled + ":cancel", "{}").body().get("state").getAsString()).isEqualTo("CANCELLED");
+    String bobs = rest("POST", "/v1/orders", orderJson(bob, 900)).body().get("orderId").getAsString();
+    orderIds.addAll(List.of(confirmed, declined.get("orderId").getAsString(), cancelled, bobs));
+
+    // What each order went through, oldest first: exactly these notifications, once each.
+    java.util.Map<String, List<String>> expected =
+        java.util.Map.of(
+            confirmed, List.of("ORDER_CONFIRMED"),
+            declined.get("orderId").getAsString(), List.of("ORDER_DECLINED"),
+            cancelled, List.of("ORDER_CONFIRMED", "ORDER_CANCELLED", "ORDER_REFUNDED"));
+    List<JsonObject> adas = awaitNotifications(ada, 5);
+    java.util.Map<String, List<String>> got = new java.util.HashMap<>();
+    java.util.Map<String, List<Long>> sequences = new java.util.HashMap<>();
+    for (JsonObject n : adas.reversed()) { // the list is newest first
+      assertThat(n.get("userId").getAsString()).isEqualTo(ada);
+      got.computeIfAbsent(n.get("orderId").getAsString(), k -> new ArrayList<>()).add(n.get("kind").getAsString());
+      sequences.computeIfAbsent(n.get("orderId").getAsString(), k -> new ArrayList<>()).add(n.get("sequence").getAsLong());
+    }
+    assertThat(got).isEqualTo(expected);
+    assertThat(sequences.get(cancelled)).containsExactly(1L, 2L, 3L);
+    assertThat(adas).extracting(n -> n.get("eventId").getAsString()).doesNotHaveDuplicates();
+
+    List<JsonObject> bobsList = awaitNotifications(bob, 1);
+    assertThat(bobsList).extracting(n -> n.get("orderId").getAsString()).containsExactly(bobs);
+  }
+
+  /** The user's notifications once there are {@code count}, and a second later (to catch extras). */
+  private static List<JsonObject> awaitNotifications(String userId, int count) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    List<JsonObject> list = List.of();
+    while (System.nanoTime() < deadline) {
+      Reply reply = rest("GET", "/v1/notifications?userId=" + userId, null);
+      assertThat(reply.status()).isEqualTo(200);
+      list = new ArrayList<>();
+      for (var e : reply.body().getAsJsonArray("notifications")) {
+        list.add(e.getAsJsonObject());
+      }
+      if (list.size() >= count) {
+        Thread.sleep(1000);
+        list = new ArrayList<>();
+        for (var e : rest("GET", "/v1/notifications?userId=" + userId, null).body().getAsJsonArray("notifications")) {
+          list.add(e.getAsJsonObject());
+        }
+        return list;
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("user " + userId + " has " + list.size() + " notifications, not " + count + ", after 60 s");
+  }
+
+  @Test
+  @org.junit.jupiter.api.Order(2)
   void generatedStubsWorkThroughTheGrpcEdge() {
     var users = UserServiceGrpc.newBlockingStub(edgeGrpc);
     User user =

@@ -23,6 +23,7 @@ final class MeshProcess implements AutoCloseable {
   final int servicePortBase;
   final int httpPort = FreePorts.next();
   final int grpcPort = FreePorts.next();
+  final int kafkaPort = FreePorts.next();
   final Path home;
   private final Process process;
   private final List<String> output = new CopyOnWriteArrayList<>();
@@ -44,6 +45,7 @@ final class MeshProcess implements AutoCloseable {
             .directory(root.toFile())
             .redirectErrorStream(true);
     pb.environment().put("MESH_HOME", home.toString());
+    pb.environment().put("MESH_KAFKA_PORT", Integer.toString(kafkaPort));
     pb.environment().put("MESH_SKIP_BUILD", "1"); // this build has just packaged every jar
     pb.environment().put("RECONCILE_INTERVAL", "1s");
     pb.environment().put("RECONCILE_MIN_AGE", "2s");
@@ -56,7 +58,7 @@ final class MeshProcess implements AutoCloseable {
     for (int attempt = 0; attempt < 100; attempt++) {
       int base = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(400) * 100;
       boolean free = true;
-      for (int offset = 0; offset < 3 && free; offset++) {
+      for (int offset = 0; offset < 4 && free; offset++) {
         for (int k = 0; k < replicas && free; k++) {
           try (var s = new java.net.ServerSocket(base + offset + 10 * k)) {
             s.setReuseAddress(true);

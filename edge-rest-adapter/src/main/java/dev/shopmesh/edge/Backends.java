@@ -33,7 +33,11 @@ import java.util.TreeSet;
  */
 final class Backends implements AutoCloseable {
   private static final Map<String, String> DEFAULT_TARGETS =
-      Map.of("user", "localhost:50051", "order", "localhost:50052", "payment", "localhost:50053");
+      Map.of(
+          "user", "localhost:50051",
+          "order", "localhost:50052",
+          "payment", "localhost:50053",
+          "notification", "localhost:50054");
 
   private final Map<String, ManagedChannel> byService = new LinkedHashMap<>();
   private final List<ManagedChannel> channels = new ArrayList<>();

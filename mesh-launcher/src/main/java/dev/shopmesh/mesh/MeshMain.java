@@ -27,6 +27,7 @@ public final class MeshMain {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final AtomicInteger interrupts = new AtomicInteger();
   private LocalPostgres postgres;
+  private ServiceProcess kafka;
   private FileChannel lock; // held, not closed, while this launcher runs
 
   private MeshMain(MeshOptions options) {
@@ -83,6 +84,8 @@ public final class MeshMain {
     if (options.fresh()) {
       Mesh.say("--fresh: deleting " + home.resolve("pgdata"));
       deleteTree(home.resolve("pgdata"));
+      Mesh.say("--fresh: deleting " + LocalKafka.dataDir(options));
+      deleteTree(LocalKafka.dataDir(options));
     }
     Signal.handle(new Signal("INT"), s -> onSignal());
     Signal.handle(new Signal("TERM"), s -> onSignal());
@@ -92,6 +95,17 @@ public final class MeshMain {
     List<MeshPlan.Replica> plan = MeshPlan.replicas(options);
     for (MeshPlan.Database db : MeshPlan.databases()) {
       postgres.ensureDatabase(db.name(), db.role(), db.password());
+    }
+    // Before the services (order-svc publishes to it), stopped after them.
+    Mesh.say("starting Kafka on port " + LocalKafka.port(System.getenv()) + " (data in " + LocalKafka.dataDir(options) + ")");
+    synchronized (processes) {
+      if (!stopRequested()) {
+        kafka = LocalKafka.process(options, runDir, System.getenv());
+        kafka.start();
+      }
+    }
+    if (kafka != null) {
+      LocalKafka.awaitUp(System.getenv(), Duration.ofSeconds(60));
     }
 
     // One at a time, each once the one before is SERVING: JVMs starting together share the
@@ -128,6 +142,9 @@ public final class MeshMain {
     } else {
       Mesh.say("second interrupt: killing everything now");
       snapshot().forEach(ServiceProcess::kill);
+      if (kafka != null) {
+        kafka.kill();
+      }
       closePostgres();
       Runtime.getRuntime().halt(130);
     }
@@ -149,6 +166,7 @@ public final class MeshMain {
         }
       }
     }
+    stopKafka();
     closePostgres();
     Mesh.say("stopped");
     stopped.countDown();
@@ -162,6 +180,17 @@ public final class MeshMain {
   private List<ServiceProcess> snapshot() {
     synchronized (processes) {
       return List.copyOf(processes);
+    }
+  }
+
+  private void stopKafka() {
+    if (kafka != null) {
+      kafka.requestStop();
+      try {
+        kafka.awaitStop(Duration.ofSeconds(30));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
@@ -179,7 +208,10 @@ public final class MeshMain {
     Mesh.say("");
     String row = "%-14s %-8s %-46s %-10s %s";
     Mesh.say(String.format(row, "PROCESS", "PID", "LISTENS ON", "SERVING", "DATABASE"));
-    Mesh.say(String.format(row, "postgres", "-", "localhost:" + postgres.port(), "-", "users, orders, payments"));
+    Mesh.say(String.format(row, "postgres", "-", "localhost:" + postgres.port(), "-", "users, orders, payments, notifications"));
+    if (kafka != null) {
+      Mesh.say(String.format(row, LocalKafka.NAME, kafka.pid(), "kafka://" + LocalKafka.bootstrapServers(System.getenv()), "-", "topic " + dev.shopmesh.platform.kafka.KafkaSettings.DEFAULT_TOPIC));
+    }
     for (int i = 0; i < plan.size(); i++) {
       MeshPlan.Replica r = plan.get(i);
       Mesh.say(String.format(row, r.name(), processes.get(i).pid(), r.listensOn(), "in " + upIn.get(i), r.database()));

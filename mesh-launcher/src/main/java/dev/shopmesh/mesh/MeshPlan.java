@@ -39,17 +39,19 @@ final class MeshPlan {
   private static final Database USERS = new Database("users", "user_svc", "user_svc");
   private static final Database ORDERS = new Database("orders", "order_svc", "order_svc");
   private static final Database PAYMENTS = new Database("payments", "payment_svc", "payment_svc");
+  private static final Database NOTIFICATIONS = new Database("notifications", "notification_svc", "notification_svc");
 
   private static final List<Service> SERVICES =
       List.of(
           new Service("user-svc", 0, USERS),
           new Service("order-svc", 1, ORDERS),
-          new Service("payment-svc", 2, PAYMENTS));
+          new Service("payment-svc", 2, PAYMENTS),
+          new Service("notification-svc", 3, NOTIFICATIONS));
 
   private MeshPlan() {}
 
   static List<Database> databases() {
-    return List.of(USERS, ORDERS, PAYMENTS);
+    return List.of(USERS, ORDERS, PAYMENTS, NOTIFICATIONS);
   }
 
   static List<Replica> replicas(MeshOptions options) {
@@ -71,6 +73,10 @@ final class MeshPlan {
           env.put("USER_SVC_TARGET", targets(options, 0));
           env.put("PAYMENT_SVC_TARGET", targets(options, 2));
         }
+        if (service.name().equals("order-svc") || service.name().equals("notification-svc")) {
+          // The outbox relay publishes order events to the mesh's broker; notification-svc reads them.
+          env.put("KAFKA_BOOTSTRAP_SERVERS", LocalKafka.bootstrapServers(System.getenv()));
+        }
         replicas.add(
             new Replica(
                 name,
@@ -89,6 +95,7 @@ final class MeshPlan {
     edge.put("USER_SVC_TARGET", targets(options, 0));
     edge.put("ORDER_SVC_TARGET", targets(options, 1));
     edge.put("PAYMENT_SVC_TARGET", targets(options, 2));
+    edge.put("NOTIFICATION_SVC_TARGET", targets(options, 3));
     Aot edgeAot = aot(options, "edge-rest-adapter", true);
     replicas.add(
         new Replica(

@@ -19,7 +19,12 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
@@ -178,6 +183,34 @@ public final class TestKafka implements AutoCloseable {
       }
     }
     return all;
+  }
+
+  /** Publishes records as they are (a test's own producer, acks=all), and waits for the acks. */
+  public void publish(String topic, Map<String, byte[]> keyed) {
+    publish(topic, keyed.entrySet().stream().map(e -> Map.entry(e.getKey(), e.getValue())).toList());
+  }
+
+  /** Publishes {@code (key, value)} records in this order, and waits for the acks. */
+  public void publish(String topic, List<Map.Entry<String, byte[]>> records) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    p.put(ProducerConfig.ACKS_CONFIG, "all");
+    p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(p)) {
+      List<java.util.concurrent.Future<?>> acks = new ArrayList<>();
+      for (var r : records) {
+        acks.add(producer.send(new ProducerRecord<>(topic, r.getKey(), r.getValue())));
+      }
+      for (var ack : acks) {
+        ack.get(30, TimeUnit.SECONDS);
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException("cannot publish to " + topic, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   @Override
