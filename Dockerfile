@@ -2,7 +2,8 @@
 #
 # Images for the compose cluster, from one Maven build:
 #
-#   target "service" (build arg SERVICE=user-svc | order-svc | payment-svc | edge-rest-adapter)
+#   target "service" (build arg SERVICE=user-svc | order-svc | payment-svc | notification-svc |
+#       edge-rest-adapter)
 #       one Java module on a JRE, as a non-root user
 #   target "envoy"
 #       the pinned official Envoy image plus the descriptor set its transcoder reads
@@ -22,7 +23,7 @@ COPY . .
 # generator or the test modules, which would bring PostgreSQL binaries for three platforms.
 # (testkit still comes, as the services' test-scoped dependency, with the one linux-amd64 set.)
 RUN --mount=type=cache,target=/root/.m2 \
-    ./mvnw -B -q -Dmaven.test.skip=true -pl user-svc,order-svc,payment-svc,edge-rest-adapter -am package
+    ./mvnw -B -q -Dmaven.test.skip=true -pl user-svc,order-svc,payment-svc,notification-svc,edge-rest-adapter -am package
 
 # ---------------------------------------------------------------------------------------------
 # Splits one module's runtime classpath into layers, from least to most often changed:

@@ -15,10 +15,11 @@ import org.junit.jupiter.api.Test;
 class ClusterTopologyTest {
   /** DESIGN.md's port table. */
   static final Map<String, Integer> DESIGN_PORTS =
-      Map.of(
-          "user-svc", 50051, "order-svc", 50052, "payment-svc", 50053, "notification-svc", 50054,
-          "edge-http", 8080, "edge-grpc", 9090, "envoy-admin", 9901,
-          "jaeger-ui", 16686, "otlp-grpc", 4317, "otlp-http", 4318, "kafka", 9092);
+      Map.ofEntries(
+          Map.entry("user-svc", 50051), Map.entry("order-svc", 50052), Map.entry("payment-svc", 50053),
+          Map.entry("notification-svc", 50054), Map.entry("edge-http", 8080), Map.entry("edge-grpc", 9090),
+          Map.entry("envoy-admin", 9901), Map.entry("jaeger-ui", 16686), Map.entry("otlp-grpc", 4317),
+          Map.entry("otlp-http", 4318), Map.entry("kafka", 9092));
 
   @Test
   void envoyPublishesItsEdgeListenersAndAdminOnTheDesignPorts() {

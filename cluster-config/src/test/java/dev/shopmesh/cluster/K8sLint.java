@@ -732,6 +732,13 @@ final class K8sLint {
             URI uri = URI.create(value);
             serviceTarget(uri.getHost(), uri.getPort()).ifPresent(t -> edges.add(new Edge(w.name(), t.getKey(), new Port(t.getValue(), "TCP"))));
           }
+          if (name.equals("KAFKA_BOOTSTRAP_SERVERS")) {
+            // host:port,...: the order events' broker (the relay publishes, the consumer reads).
+            for (String server : value.split(",")) {
+              URI uri = URI.create("kafka://" + server.trim());
+              serviceTarget(uri.getHost(), uri.getPort()).ifPresent(t -> edges.add(new Edge(w.name(), t.getKey(), new Port(t.getValue(), "TCP"))));
+            }
+          }
         });
         String host = env.get("PGHOST");
         if (host != null && host.startsWith("secret:")) {

@@ -41,7 +41,7 @@ final class K8sTree implements AutoCloseable {
       Path secrets = root.resolve(DEV_SECRETS);
       Files.createDirectories(secrets);
       SecureRandom random = new SecureRandom();
-      for (String name : new String[] {"postgres", "user-svc-db", "order-svc-db", "payment-svc-db"}) {
+      for (String name : new String[] {"postgres", "user-svc-db", "order-svc-db", "payment-svc-db", "notification-svc-db"}) {
         byte[] bytes = new byte[18];
         random.nextBytes(bytes);
         Files.writeString(secrets.resolve(name + "-password"), HexFormat.of().formatHex(bytes));

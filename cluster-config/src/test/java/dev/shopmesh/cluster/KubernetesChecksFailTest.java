@@ -115,6 +115,15 @@ class KubernetesChecksFailTest {
             "  ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          app.kubernetes.io/name: user-svc\n",
             "  ingress:\n  - from: []\n"),
         "admit (outside) -> users-db:5432"));
+    // Events: Kafka is reached by its producer and its consumer only
+    b.add(new Breakage("the broker open to every source", "overlays/prod",
+        t -> t.replace(COMPONENTS + "network-policies/network-policies.yaml",
+            "  ingress:\n  - from:\n    - podSelector:\n        matchLabels:\n          app.kubernetes.io/name: order-svc\n    - podSelector:\n        matchLabels:\n          app.kubernetes.io/name: notification-svc\n    ports:\n    - port: 9092",
+            "  ingress:\n  - from: []\n    ports:\n    - port: 9092"),
+        "admit (outside) -> kafka:9092"));
+    b.add(new Breakage("the relay cut off from the broker", "overlays/prod",
+        t -> t.replace(BASE + "order-svc.yaml", "value: kafka-headless:9092", "value: kafka-headless:9093"),
+        "block order-svc -> kafka:9093"));
     return b;
   }
 

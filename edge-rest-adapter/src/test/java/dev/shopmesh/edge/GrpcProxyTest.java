@@ -49,6 +49,7 @@ class GrpcProxyTest {
           "grpc.health.v1.Health",
           "grpc.reflection.v1.ServerReflection",
           "grpc.reflection.v1alpha.ServerReflection",
+          "shopmesh.notification.v1.NotificationService",
           "shopmesh.order.v1.OrderService",
           "shopmesh.payment.v1.PaymentService",
           "shopmesh.user.v1.UserService");

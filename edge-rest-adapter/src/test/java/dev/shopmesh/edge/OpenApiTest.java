@@ -75,7 +75,8 @@ class OpenApiTest {
             "GET /v1/orders OrderService_ListOrders",
             "POST /v1/orders/{order_id}:cancel OrderService_CancelOrder",
             "GET /v1/payments/{payment_id} PaymentService_GetPayment",
-            "GET /v1/payments PaymentService_ListPayments");
+            "GET /v1/payments PaymentService_ListPayments",
+            "GET /v1/notifications NotificationService_ListNotifications");
     assertThat(doc.getAsJsonObject("components").getAsJsonObject("schemas").keySet())
         .noneMatch(name -> name.contains("Charge") || name.contains("Refund"));
   }

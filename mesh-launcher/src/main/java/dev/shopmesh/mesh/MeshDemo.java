@@ -85,6 +85,15 @@ public final class MeshDemo {
     if (!state.equals("REFUNDED")) {
       throw new IllegalStateException("expected the payment REFUNDED, got " + state);
     }
+
+    // Confirmed, declined, cancelled, refunded: each change reached Ada through Kafka.
+    awaitNotifications(userId, 4, Duration.ofSeconds(20));
+    JsonElement notifications =
+        call("What Ada was told about her orders (newest first)", "GET", "/v1/notifications?userId=" + userId, null, 200);
+    int told = notifications.getAsJsonObject().getAsJsonArray("notifications").size();
+    if (told != 4) {
+      throw new IllegalStateException("expected 4 notifications (confirmed, declined, cancelled, refunded), got " + told);
+    }
     OUT.println();
     OUT.println("demo finished: every step answered as expected.");
   }
@@ -111,6 +120,22 @@ public final class MeshDemo {
       throw new IllegalStateException("step " + step + " answered " + response.statusCode() + ", expected " + expected);
     }
     return json;
+  }
+
+  /** Polls, without printing, until the user has {@code count} notifications or time runs out. */
+  private void awaitNotifications(String userId, int count, Duration timeout) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      HttpResponse<String> response =
+          http.send(
+              HttpRequest.newBuilder(URI.create(baseUrl + "/v1/notifications?userId=" + userId)).timeout(Duration.ofSeconds(5)).GET().build(),
+              HttpResponse.BodyHandlers.ofString());
+      if (response.statusCode() == 200
+          && JsonParser.parseString(response.body()).getAsJsonObject().getAsJsonArray("notifications").size() >= count) {
+        return;
+      }
+      Thread.sleep(250);
+    }
   }
 
   private static String field(JsonElement json, String name) {
