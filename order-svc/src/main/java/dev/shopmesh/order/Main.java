@@ -4,6 +4,7 @@ import dev.shopmesh.payment.v1.PaymentServiceGrpc;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.db.Database;
 import dev.shopmesh.platform.db.DatabaseSettings;
+import dev.shopmesh.platform.fault.CrashPoints;
 import dev.shopmesh.platform.grpc.ChannelSettings;
 import dev.shopmesh.platform.grpc.Channels;
 import dev.shopmesh.platform.grpc.GrpcServer;
@@ -32,7 +33,7 @@ public final class Main {
   private Main() {}
 
   /** The running service, with the reconciler exposed for tests that drive it. */
-  public record Running(GrpcServer server, Reconciler reconciler) {}
+  public record Running(GrpcServer server, Reconciler reconciler, OutboxRelay relay) {}
 
   public static void main(String[] args) {
     ServiceMain.run(NAME, Main::start);
@@ -50,6 +51,8 @@ public final class Main {
     ChannelSettings payments =
         ChannelSettings.from(env, "PAYMENT_SVC", "localhost:50053", Duration.ofSeconds(3));
     Reconciler.Settings reconciling = Reconciler.Settings.from(env);
+    OutboxRelay.Settings relaying = OutboxRelay.Settings.from(env);
+    CrashPoints crash = CrashPoints.from(env);
     Telemetry telemetry = Telemetry.create(NAME, env);
 
     Database db = Database.start("order", database, telemetry);
@@ -61,6 +64,8 @@ public final class Main {
     OrderSaga saga = new OrderSaga(store, userChannel, paymentChannel, telemetry);
     Reconciler reconciler =
         new Reconciler(store, saga, reconciling, List.of(paymentChannel), telemetry).start();
+    OutboxRelay relay =
+        new OutboxRelay(relaying, database, new OutboxStore(db.jdbi()), telemetry, crash).start();
     GrpcServer grpc =
         GrpcServer.start(
             NAME,
@@ -70,10 +75,11 @@ public final class Main {
             List.of(new OrderApi(saga, store)),
             List.of(
                 reconciler,
+                relay,
                 Channels.closing(userChannel),
                 Channels.closing(paymentChannel),
                 telemetry,
                 db));
-    return new Running(grpc, reconciler);
+    return new Running(grpc, reconciler, relay);
   }
 }
