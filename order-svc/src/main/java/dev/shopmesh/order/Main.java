@@ -24,6 +24,12 @@ public final class Main {
   public static final String NAME = "order-svc";
   public static final int DEFAULT_PORT = 50052;
 
+  /**
+   * The largest valid request is a CreateOrder of 100 lines, about 22 KB (a 64-character sku at
+   * up to 3 bytes a character, a quantity and a price per line): 64 KiB leaves room for growth.
+   */
+  public static final int MAX_INBOUND_MESSAGE_BYTES = 64 * 1024;
+
   private Main() {}
 
   /** The running service, with the reconciler exposed for tests that drive it. */
@@ -38,7 +44,7 @@ public final class Main {
   }
 
   public static Running wire(Env env) {
-    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
+    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT, MAX_INBOUND_MESSAGE_BYTES);
     DatabaseSettings database = DatabaseSettings.from(env);
     ChannelSettings users =
         ChannelSettings.from(env, "USER_SVC", "localhost:50051", Duration.ofSeconds(2));

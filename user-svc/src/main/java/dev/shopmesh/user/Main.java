@@ -14,6 +14,12 @@ public final class Main {
   public static final String NAME = "user-svc";
   public static final int DEFAULT_PORT = 50051;
 
+  /**
+   * The largest valid request is a CreateUser of about 2.2 KB (a 200-character name and a
+   * 320-character email, at up to 4 bytes a character): 16 KiB leaves room for growth.
+   */
+  public static final int MAX_INBOUND_MESSAGE_BYTES = 16 * 1024;
+
   private Main() {}
 
   public static void main(String[] args) {
@@ -21,7 +27,7 @@ public final class Main {
   }
 
   public static GrpcServer start(Env env) {
-    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
+    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT, MAX_INBOUND_MESSAGE_BYTES);
     DatabaseSettings database = DatabaseSettings.from(env);
     Telemetry telemetry = Telemetry.create(NAME, env);
     Database db = Database.start("user", database, telemetry);
