@@ -18,6 +18,9 @@ public final class Main {
   public static final String NAME = "notification-svc";
   public static final int DEFAULT_PORT = 50054;
 
+  /** Its one method takes a user id, a page size and a page token: 4 KiB is plenty. */
+  public static final int MAX_INBOUND_MESSAGE_BYTES = 4 * 1024;
+
   private Main() {}
 
   /** The running service, with its consumer exposed for tests that read its counts. */
@@ -32,7 +35,7 @@ public final class Main {
   }
 
   public static Running wire(Env env, Notifier notifier) {
-    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
+    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT, MAX_INBOUND_MESSAGE_BYTES);
     DatabaseSettings database = DatabaseSettings.from(env);
     OrderEventConsumer.Settings consuming = OrderEventConsumer.Settings.from(env);
     CrashPoints crash = CrashPoints.from(env);

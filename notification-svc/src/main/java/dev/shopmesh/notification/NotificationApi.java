@@ -31,9 +31,8 @@ final class NotificationApi extends NotificationServiceGrpc.NotificationServiceI
     var paging = PageRequest.of(request.getPageSize(), request.getPageToken(), "notifications:" + whose, violations);
     violations.throwIfAny(ERRORS);
 
-    var page = paging.page(store.page(whose, paging), NotificationRow::notificationId);
-    var out = ListNotificationsResponse.newBuilder().setNextPageToken(page.nextPageToken());
-    page.items().forEach(row -> out.addNotifications(row.toProto()));
+    var page = paging.pageOf(store.page(whose, paging), NotificationRow::notificationId, NotificationRow::toProto);
+    var out = ListNotificationsResponse.newBuilder().setNextPageToken(page.nextPageToken()).addAllNotifications(page.items());
     response.onNext(out.build());
     response.onCompleted();
   }
