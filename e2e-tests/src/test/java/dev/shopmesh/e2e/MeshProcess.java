@@ -29,6 +29,11 @@ final class MeshProcess implements AutoCloseable {
   private final List<String> output = new CopyOnWriteArrayList<>();
 
   MeshProcess(int replicas) throws IOException {
+    this(replicas, java.util.Map.of());
+  }
+
+  /** {@code env} goes to the launcher, and so to every process it starts. */
+  MeshProcess(int replicas, java.util.Map<String, String> env) throws IOException {
     servicePortBase = freeBase(replicas);
     Path root = Path.of("..").toAbsolutePath().normalize();
     home = Files.createTempDirectory("mesh-e2e-");
@@ -49,6 +54,7 @@ final class MeshProcess implements AutoCloseable {
     pb.environment().put("MESH_SKIP_BUILD", "1"); // this build has just packaged every jar
     pb.environment().put("RECONCILE_INTERVAL", "1s");
     pb.environment().put("RECONCILE_MIN_AGE", "2s");
+    pb.environment().putAll(env);
     process = pb.start();
     Thread.ofPlatform().daemon().start(this::pump);
   }

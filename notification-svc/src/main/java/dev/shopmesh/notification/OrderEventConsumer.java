@@ -188,6 +188,10 @@ public final class OrderEventConsumer implements AutoCloseable {
     for (OrderEvents.Valid late : result.outOfOrder()) {
       log.warn("order {}: event {} (sequence {}) arrived after a later one", late.orderId(), late.eventId(), late.event().getSequence());
     }
+    if (result.duplicates() > 0) {
+      // Redeliveries (a relay or a consumer that died before its bookkeeping): no effect twice.
+      log.info("suppressed {} duplicate order events (already notified)", result.duplicates());
+    }
     crash.reach(CRASH_AFTER_COMMIT);
     c.commitSync(next);
     recorded.add(result.created().size());
