@@ -50,7 +50,7 @@ public final class Main {
             GrpcServer.netty(server),
             server,
             telemetry,
-            List.of(new NotificationApi(store)),
+            List.of(new NotificationApi(store, db.pageTokens())),
             // The consumer stops first: its last batch commits while the database is still open.
             List.of(consumer, telemetry, db));
     return new Running(grpc, consumer);

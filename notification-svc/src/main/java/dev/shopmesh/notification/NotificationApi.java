@@ -7,6 +7,7 @@ import dev.shopmesh.platform.Ids;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.platform.paging.PageRequest;
+import dev.shopmesh.platform.paging.PageToken;
 import io.grpc.stub.StreamObserver;
 import java.util.Optional;
 import java.util.UUID;
@@ -16,9 +17,11 @@ final class NotificationApi extends NotificationServiceGrpc.NotificationServiceI
   static final Errors ERRORS = new Errors("notification.shopmesh.dev");
 
   private final NotificationStore store;
+  private final PageToken pageTokens;
 
-  NotificationApi(NotificationStore store) {
+  NotificationApi(NotificationStore store, PageToken pageTokens) {
     this.store = store;
+    this.pageTokens = pageTokens;
   }
 
   @Override
@@ -28,7 +31,7 @@ final class NotificationApi extends NotificationServiceGrpc.NotificationServiceI
         request.getUserId().isEmpty() ? Optional.empty() : Ids.parse(request.getUserId(), violations, "user_id", "a user id");
     UUID whose = whose(asked, violations);
     // The token belongs to one user's list: it cannot page through another's.
-    var paging = PageRequest.of(request.getPageSize(), request.getPageToken(), "notifications:" + whose, violations);
+    var paging = PageRequest.of(pageTokens, request.getPageSize(), request.getPageToken(), "notifications:" + whose, violations);
     violations.throwIfAny(ERRORS);
 
     var page = paging.pageOf(store.page(whose, paging), NotificationRow::notificationId, NotificationRow::toProto);

@@ -72,7 +72,7 @@ public final class Main {
             GrpcServer.netty(server),
             server,
             telemetry,
-            List.of(new OrderApi(saga, store)),
+            List.of(new OrderApi(saga, store, db.pageTokens())),
             List.of(
                 reconciler,
                 relay,

@@ -31,7 +31,7 @@ public final class Main {
     DatabaseSettings database = DatabaseSettings.from(env);
     Telemetry telemetry = Telemetry.create(NAME, env);
     Database db = Database.start("user", database, telemetry);
-    UserApi api = new UserApi(new UserStore(db.jdbi()));
+    UserApi api = new UserApi(new UserStore(db.jdbi()), db.pageTokens());
     return GrpcServer.start(
         NAME, GrpcServer.netty(server), server, telemetry, List.of(api), List.of(telemetry, db));
   }

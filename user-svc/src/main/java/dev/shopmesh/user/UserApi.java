@@ -4,6 +4,7 @@ import dev.shopmesh.platform.Ids;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.platform.paging.PageRequest;
+import dev.shopmesh.platform.paging.PageToken;
 import dev.shopmesh.user.v1.CreateUserRequest;
 import dev.shopmesh.user.v1.GetUserRequest;
 import dev.shopmesh.user.v1.ListUsersRequest;
@@ -21,9 +22,11 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
   private static final String LIST_SCOPE = "users";
 
   private final UserStore store;
+  private final PageToken pageTokens;
 
-  UserApi(UserStore store) {
+  UserApi(UserStore store, PageToken pageTokens) {
     this.store = store;
+    this.pageTokens = pageTokens;
   }
 
   @Override
@@ -72,7 +75,7 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
   @Override
   public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> response) {
     var violations = new FieldViolations();
-    var paging = PageRequest.of(request.getPageSize(), request.getPageToken(), LIST_SCOPE, violations);
+    var paging = PageRequest.of(pageTokens, request.getPageSize(), request.getPageToken(), LIST_SCOPE, violations);
     violations.throwIfAny(ERRORS);
 
     var page = paging.pageOf(store.page(paging), UserRow::userId, UserRow::toProto);
