@@ -251,10 +251,7 @@ final class OrderSaga {
               .get(orderId)
               .orElseThrow(
                   () ->
-                      ERRORS.notFound(
-                          "ORDER_NOT_FOUND",
-                          "order " + orderId + " not found",
-                          Map.of("order_id", orderId.toString())));
+                      ERRORS.notFound("order", orderId.toString()));
       switch (order.state()) {
         case OrderRow.CANCELLED -> {
           return order;

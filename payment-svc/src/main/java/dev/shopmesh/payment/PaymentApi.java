@@ -88,10 +88,7 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
             .get(id.orElseThrow())
             .orElseThrow(
                 () ->
-                    ERRORS.notFound(
-                        "PAYMENT_NOT_FOUND",
-                        "payment " + request.getPaymentId() + " not found",
-                        Map.of("payment_id", request.getPaymentId())));
+                    ERRORS.notFound("payment", request.getPaymentId()));
     response.onNext(row.toProto());
     response.onCompleted();
   }
