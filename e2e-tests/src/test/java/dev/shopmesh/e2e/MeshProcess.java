@@ -54,6 +54,8 @@ final class MeshProcess implements AutoCloseable {
     pb.environment().put("MESH_SKIP_BUILD", "1"); // this build has just packaged every jar
     pb.environment().put("RECONCILE_INTERVAL", "1s");
     pb.environment().put("RECONCILE_MIN_AGE", "2s");
+    // Orders that failed while a payment-svc replica was down are retried within 2 s of its return.
+    pb.environment().put("RECONCILE_BACKOFF_MAX", "2s");
     pb.environment().putAll(env);
     process = pb.start();
     Thread.ofPlatform().daemon().start(this::pump);

@@ -54,10 +54,7 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
             .get(id.orElseThrow())
             .orElseThrow(
                 () ->
-                    OrderSaga.ERRORS.notFound(
-                        "ORDER_NOT_FOUND",
-                        "order " + request.getOrderId() + " not found",
-                        Map.of("order_id", request.getOrderId())));
+                    OrderSaga.ERRORS.notFound("order", request.getOrderId()));
     response.onNext(order.toProto(store.items(order.orderId())));
     response.onCompleted();
   }

@@ -64,10 +64,7 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
             .get(id.orElseThrow())
             .orElseThrow(
                 () ->
-                    ERRORS.notFound(
-                        "USER_NOT_FOUND",
-                        "user " + request.getUserId() + " not found",
-                        Map.of("user_id", request.getUserId())));
+                    ERRORS.notFound("user", request.getUserId()));
     response.onNext(row.toProto());
     response.onCompleted();
   }

@@ -36,6 +36,17 @@ public final class Errors {
     return build(Code.INVALID_ARGUMENT, reason, violations.message(), Map.of(), badRequest);
   }
 
+  /**
+   * NOT_FOUND for a {@code resource} ("order") by its {@code id}: reason {@code ORDER_NOT_FOUND},
+   * message "order … not found", metadata {@code order_id}.
+   */
+  public StatusRuntimeException notFound(String resource, String id) {
+    return notFound(
+        resource.toUpperCase(java.util.Locale.ROOT) + "_NOT_FOUND",
+        resource + " " + id + " not found",
+        Map.of(resource + "_id", id));
+  }
+
   public StatusRuntimeException notFound(String reason, String message, Map<String, String> meta) {
     return build(Code.NOT_FOUND, reason, message, meta, null);
   }
