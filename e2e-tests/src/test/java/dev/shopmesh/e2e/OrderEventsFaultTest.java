@@ -89,13 +89,14 @@ class OrderEventsFaultTest {
           clients.submit(
               () -> {
                 Random r = new Random(clientSeed);
-                while (placed.incrementAndGet() <= ORDERS && System.nanoTime() < chaosEnds) {
+                while (placed.get() < ORDERS && System.nanoTime() < chaosEnds) {
                   Thread.sleep(100 + r.nextInt(400)); // spread over the chaos
                   String user = users.get(r.nextInt(users.size()));
                   long price = r.nextInt(8) == 0 ? 150_000 : 100 + r.nextInt(5_000);
                   try {
                     JsonObject order = post(mesh, "/v1/orders", orderJson(user, price));
                     String id = field(order, "orderId");
+                    placed.incrementAndGet();
                     ownerOf.put(id, user);
                     tell(id, field(order, "state"));
                     if (r.nextInt(3) == 0 && !field(order, "state").equals("PAYMENT_DECLINED")) {
