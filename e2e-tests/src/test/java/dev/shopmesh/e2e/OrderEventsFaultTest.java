@@ -37,6 +37,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import dev.shopmesh.testkit.TestUsers;
 import org.junit.jupiter.api.Test;
 import org.postgresql.ds.PGSimpleDataSource;
 
@@ -71,9 +72,9 @@ class OrderEventsFaultTest {
                 "FAULT_CRASH_POINTS", "relay-after-send:0.1,consumer-after-commit:0.1",
                 "OUTBOX_POLL_INTERVAL", "200ms"))) {
       mesh.awaitUp(Duration.ofMinutes(4));
-      List<String> users = new ArrayList<>();
+      List<TestUsers.SignedIn> users = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        users.add(field(post(mesh, "/v1/users", "{\"name\": \"Chaos " + i + "\", \"email\": \"chaos-" + UUID.randomUUID() + "@example.com\"}"), "userId"));
+        users.add(TestUsers.signUpRest(mesh.restUrl()));
       }
 
       AtomicBoolean done = new AtomicBoolean();
@@ -91,16 +92,16 @@ class OrderEventsFaultTest {
                 Random r = new Random(clientSeed);
                 while (placed.get() < ORDERS && System.nanoTime() < chaosEnds) {
                   Thread.sleep(100 + r.nextInt(400)); // spread over the chaos
-                  String user = users.get(r.nextInt(users.size()));
+                  TestUsers.SignedIn user = users.get(r.nextInt(users.size()));
                   long price = r.nextInt(8) == 0 ? 150_000 : 100 + r.nextInt(5_000);
                   try {
-                    JsonObject order = post(mesh, "/v1/orders", orderJson(user, price));
+                    JsonObject order = post(mesh, "/v1/orders", orderJson(user.userId(), price), user.token());
                     String id = field(order, "orderId");
                     placed.incrementAndGet();
-                    ownerOf.put(id, user);
+                    ownerOf.put(id, user.userId());
                     tell(id, field(order, "state"));
                     if (r.nextInt(3) == 0 && !field(order, "state").equals("PAYMENT_DECLINED")) {
-                      JsonObject cancelled = post(mesh, "/v1/orders/" + id + ":cancel", "{}");
+                      JsonObject cancelled = post(mesh, "/v1/orders/" + id + ":cancel", "{}", user.token());
                       tell(id, field(cancelled, "state"));
                       cancels.incrementAndGet();
                     }
@@ -356,11 +357,13 @@ class OrderEventsFaultTest {
     }
   }
 
-  private static JsonObject post(MeshProcess mesh, String path, String body) throws IOException, InterruptedException, CallFailed {
+  private static JsonObject post(MeshProcess mesh, String path, String body, String token)
+      throws IOException, InterruptedException, CallFailed {
     HttpResponse<String> response =
         http.send(
             HttpRequest.newBuilder(URI.create(mesh.restUrl() + path))
                 .timeout(Duration.ofSeconds(20))
+                .header("authorization", "Bearer " + token)
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(body))
                 .build(),

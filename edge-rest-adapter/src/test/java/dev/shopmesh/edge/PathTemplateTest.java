@@ -132,7 +132,10 @@ class PathTemplateTest {
             "POST /v1/orders/{order_id}:cancel",
             "GET /v1/payments/{payment_id}",
             "GET /v1/payments",
-            "GET /v1/notifications");
+            "GET /v1/notifications",
+            "POST /v1/sessions",
+            "POST /v1/sessions:refresh",
+            "POST /v1/sessions:revoke");
   }
 
   @Test

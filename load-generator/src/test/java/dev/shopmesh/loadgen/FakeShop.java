@@ -44,6 +44,7 @@ final class FakeShop implements AutoCloseable {
         NettyServerBuilder.forAddress(new InetSocketAddress(loopback, 0))
             .addService(new Users())
             .addService(new Orders())
+            .addService(new Sessions())
             .addService(new HealthStatusManager().getHealthService())
             .build()
             .start();
@@ -105,6 +106,16 @@ final class FakeShop implements AutoCloseable {
 
   static Order.State state(long n) {
     return n % 5 == 0 ? Order.State.PENDING_PAYMENT : n % 11 == 0 ? Order.State.PAYMENT_DECLINED : Order.State.CONFIRMED;
+  }
+
+  /** Signs anyone in, with a token nobody checks here. */
+  private static final class Sessions extends dev.shopmesh.user.v1.SessionServiceGrpc.SessionServiceImplBase {
+    @Override
+    public void createSession(
+        dev.shopmesh.user.v1.CreateSessionRequest request, StreamObserver<dev.shopmesh.user.v1.Session> response) {
+      response.onNext(dev.shopmesh.user.v1.Session.newBuilder().setAccessToken("fake-token").build());
+      response.onCompleted();
+    }
   }
 
   private static final class Orders extends OrderServiceGrpc.OrderServiceImplBase {

@@ -1,5 +1,7 @@
 package dev.shopmesh.notification;
 
+import dev.shopmesh.platform.auth.AuthSettings;
+import dev.shopmesh.platform.auth.TokenVerifier;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.db.Database;
 import dev.shopmesh.platform.db.DatabaseSettings;
@@ -39,6 +41,7 @@ public final class Main {
     DatabaseSettings database = DatabaseSettings.from(env);
     OrderEventConsumer.Settings consuming = OrderEventConsumer.Settings.from(env);
     CrashPoints crash = CrashPoints.from(env);
+    AuthSettings auth = AuthSettings.from(env);
     Telemetry telemetry = Telemetry.create(NAME, env);
 
     Database db = Database.start("notification", database, telemetry);
@@ -50,6 +53,7 @@ public final class Main {
             GrpcServer.netty(server),
             server,
             telemetry,
+            TokenVerifier.remote(auth),
             List.of(new NotificationApi(store, db.pageTokens())),
             // The consumer stops first: its last batch commits while the database is still open.
             List.of(consumer, telemetry, db));

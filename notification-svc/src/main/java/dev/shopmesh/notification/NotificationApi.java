@@ -4,6 +4,7 @@ import dev.shopmesh.notification.v1.ListNotificationsRequest;
 import dev.shopmesh.notification.v1.ListNotificationsResponse;
 import dev.shopmesh.notification.v1.NotificationServiceGrpc;
 import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.platform.paging.PageRequest;
@@ -40,12 +41,20 @@ final class NotificationApi extends NotificationServiceGrpc.NotificationServiceI
     response.onCompleted();
   }
 
-  /** Whose notifications the call may read. */
+  /**
+   * Whose notifications the call may read: the caller's own when no user is named; another
+   * user's for an admin only. A customer naming anyone else gets PERMISSION_DENIED, as for a user
+   * that does not exist (AIP-211), so ids cannot be probed.
+   */
   private static UUID whose(Optional<UUID> asked, FieldViolations violations) {
-    // Until the services verify tokens, the user is named by the request.
-    if (asked.isEmpty() && violations.isEmpty()) {
-      violations.add("user_id", "is required");
+    Caller caller = Caller.require();
+    UUID whose = asked.orElse(caller.userId());
+    if (!caller.isAdmin() && !whose.equals(caller.userId()) && violations.isEmpty()) {
+      throw ERRORS.permissionDenied(
+          "NOTIFICATIONS_NOT_VISIBLE",
+          "the notifications of user " + whose + " are not yours to read",
+          java.util.Map.of("user_id", whose.toString()));
     }
-    return asked.orElse(new UUID(0, 0));
+    return whose;
   }
 }

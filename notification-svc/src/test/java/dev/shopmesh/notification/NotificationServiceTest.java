@@ -13,6 +13,7 @@ import dev.shopmesh.platform.Ids;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.testkit.SagaInvariants;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
 import dev.shopmesh.testkit.TestKafka;
 import dev.shopmesh.testkit.TestPostgres;
 import io.grpc.ManagedChannel;
@@ -89,8 +90,13 @@ class NotificationServiceTest {
     kafka.publish(topic, java.util.Arrays.stream(events).map(e -> Map.entry(e.getOrderId(), e.toByteArray())).toList());
   }
 
+  /** {@code user}'s own notifications, as they list them with their token. */
   private List<Notification> list(UUID user) {
-    return client.listNotifications(ListNotificationsRequest.newBuilder().setUserId(user.toString()).build()).getNotificationsList();
+    return as(user).listNotifications(ListNotificationsRequest.getDefaultInstance()).getNotificationsList();
+  }
+
+  private NotificationServiceGrpc.NotificationServiceBlockingStub as(UUID user) {
+    return TestIdentity.as(client, TestIdentity.shared().token(user, "customer"));
   }
 
   private long rows(String sql) {
@@ -155,27 +161,54 @@ class NotificationServiceTest {
     awaitTrue(() -> service.consumer().recorded() == 4);
 
     ListNotificationsResponse first =
-        client.listNotifications(ListNotificationsRequest.newBuilder().setUserId(ada.toString()).setPageSize(2).build());
+        as(ada).listNotifications(ListNotificationsRequest.newBuilder().setPageSize(2).build());
     assertThat(first.getNotificationsList()).extracting(Notification::getSequence).containsExactly(3L, 2L);
     ListNotificationsResponse second =
-        client.listNotifications(
-            ListNotificationsRequest.newBuilder().setUserId(ada.toString()).setPageSize(2).setPageToken(first.getNextPageToken()).build());
+        as(ada).listNotifications(ListNotificationsRequest.newBuilder().setPageSize(2).setPageToken(first.getNextPageToken()).build());
     assertThat(second.getNotificationsList()).extracting(Notification::getSequence).containsExactly(1L);
     assertThat(second.getNextPageToken()).isEmpty();
     assertThat(list(bob)).extracting(Notification::getKind).containsExactly(Notification.Kind.ORDER_DECLINED);
 
     assertThatThrownBy(
             () ->
-                client.listNotifications(
-                    ListNotificationsRequest.newBuilder().setUserId(bob.toString()).setPageToken(first.getNextPageToken()).build()))
+                as(bob).listNotifications(ListNotificationsRequest.newBuilder().setPageToken(first.getNextPageToken()).build()))
         .as("a token of one user's list does not page through another's")
         .isInstanceOfSatisfying(
             StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
   }
 
   @Test
+  void aCustomerCannotReadAnotherCustomersNotificationsButAnAdminCan() {
+    UUID ada = Ids.newId();
+    UUID bob = Ids.newId();
+    publish(event(ada, Ids.newId(), 1, OrderEvent.Type.ORDER_CONFIRMED));
+    awaitTrue(() -> service.consumer().recorded() == 1);
+    ListNotificationsRequest adas = ListNotificationsRequest.newBuilder().setUserId(ada.toString()).build();
+
+    assertThatThrownBy(() -> as(bob).listNotifications(adas))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    ListNotificationsRequest nobodys = ListNotificationsRequest.newBuilder().setUserId(Ids.newId().toString()).build();
+    assertThatThrownBy(() -> as(bob).listNotifications(nobodys))
+        .as("a user that does not exist reads the same: ids cannot be probed")
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED));
+    assertThat(as(ada).listNotifications(adas).getNotificationsList()).hasSize(1);
+    assertThat(TestIdentity.as(client, TestIdentity.shared().adminToken()).listNotifications(adas).getNotificationsList())
+        .extracting(Notification::getUserId)
+        .containsExactly(ada.toString());
+  }
+
+  @Test
+  void withoutATokenTheListIsUnauthenticated() {
+    assertThatThrownBy(() -> client.listNotifications(ListNotificationsRequest.getDefaultInstance()))
+        .isInstanceOfSatisfying(
+            StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+  }
+
+  @Test
   void aBadUserIdIsInvalidArgument() {
-    assertThatThrownBy(() -> client.listNotifications(ListNotificationsRequest.newBuilder().setUserId("bob").build()))
+    assertThatThrownBy(() -> as(Ids.newId()).listNotifications(ListNotificationsRequest.newBuilder().setUserId("bob").build()))
         .isInstanceOfSatisfying(
             StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT));
   }

@@ -9,6 +9,7 @@ import dev.shopmesh.order.v1.ListOrdersResponse;
 import dev.shopmesh.order.v1.Order;
 import dev.shopmesh.order.v1.OrderServiceGrpc;
 import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.platform.paging.PageRequest;
 import dev.shopmesh.platform.paging.PageToken;
@@ -32,9 +33,18 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
 
   @Override
   public void createOrder(CreateOrderRequest request, StreamObserver<Order> response) {
+    Caller caller = Caller.require();
+    // The order is the caller's: an empty user_id means them; another user's is for admins only.
+    Order asked = request.getOrder();
+    if (asked.getUserId().isEmpty()) {
+      asked = asked.toBuilder().setUserId(caller.userId().toString()).build();
+    } else if (!caller.isAdmin() && !asked.getUserId().equalsIgnoreCase(caller.userId().toString())) {
+      throw OrderSaga.ERRORS.permissionDenied(
+          "ORDER_FOR_ANOTHER_USER", "you may place orders only for yourself (leave user_id empty, or give your own)", Map.of());
+    }
     var violations = new FieldViolations();
     violations.check(request.hasOrder(), "order", "is required");
-    NewOrder order = NewOrder.validate(request.getOrder(), violations);
+    NewOrder order = NewOrder.validate(asked, violations);
     Optional<UUID> requestId = Ids.requestId(request.getRequestId(), violations);
     violations.throwIfAny(OrderSaga.ERRORS);
 
@@ -49,12 +59,9 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
     Optional<UUID> id = Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
     violations.throwIfAny(OrderSaga.ERRORS);
 
+    Caller caller = Caller.require();
     OrderRow order =
-        store
-            .get(id.orElseThrow())
-            .orElseThrow(
-                () ->
-                    OrderSaga.ERRORS.notFound("order", request.getOrderId()));
+        store.get(id.orElseThrow(), caller).orElseThrow(() -> OrderSaga.notVisible(request.getOrderId(), caller));
     response.onNext(order.toProto(store.items(order.orderId())));
     response.onCompleted();
   }
@@ -73,7 +80,7 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
     violations.throwIfAny(OrderSaga.ERRORS);
 
     // Lines are loaded a chunk of orders at a time, as the page fills up to its byte limit.
-    var page = paging.page(store.page(userId, paging), OrderRow::orderId, this::withItems);
+    var page = paging.page(store.page(userId, paging, Caller.require()), OrderRow::orderId, this::withItems);
     response.onNext(
         ListOrdersResponse.newBuilder()
             .addAllOrders(page.items())
@@ -93,7 +100,7 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
     Optional<UUID> id = Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
     violations.throwIfAny(OrderSaga.ERRORS);
 
-    OrderRow order = saga.cancel(id.orElseThrow());
+    OrderRow order = saga.cancel(id.orElseThrow(), Caller.require());
     response.onNext(order.toProto(store.items(order.orderId())));
     response.onCompleted();
   }

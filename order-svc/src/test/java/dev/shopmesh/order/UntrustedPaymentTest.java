@@ -18,10 +18,9 @@ import dev.shopmesh.platform.grpc.ServerSettings;
 import dev.shopmesh.platform.telemetry.Telemetry;
 import dev.shopmesh.testkit.SagaInvariants;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
+import dev.shopmesh.testkit.TestUsers;
 import dev.shopmesh.testkit.TestPostgres;
-import dev.shopmesh.user.v1.CreateUserRequest;
-import dev.shopmesh.user.v1.User;
-import dev.shopmesh.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -61,7 +60,9 @@ class UntrustedPaymentTest {
         };
     var settings = ServerSettings.from(Env.of(Map.of("PORT", "0")), 0);
     return GrpcServer.start(
-        "lying-payment-svc", GrpcServer.netty(settings), settings, Telemetry.noop(), List.of(service), List.of());
+        "lying-payment-svc", GrpcServer.netty(settings), settings, Telemetry.noop(),
+        dev.shopmesh.platform.auth.TokenVerifier.local(TestIdentity.shared().jwks(), TestIdentity.ISSUER),
+        List.of(service), List.of());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -90,14 +91,9 @@ class UntrustedPaymentTest {
     ManagedChannel toOrders =
         ManagedChannelBuilder.forAddress("localhost", orders.server().port()).usePlaintext().build();
     try {
-      String buyer =
-          UserServiceGrpc.newBlockingStub(toUsers)
-              .createUser(
-                  CreateUserRequest.newBuilder()
-                      .setUser(User.newBuilder().setName("Payer").setEmail("payer@example.com"))
-                      .build())
-              .getUserId();
-      var client = OrderServiceGrpc.newBlockingStub(toOrders);
+      TestUsers.SignedIn payer = TestUsers.signUp(toUsers, "Payer", "payer@example.com", TestIdentity.PASSWORD);
+      String buyer = payer.userId();
+      var client = TestIdentity.as(OrderServiceGrpc.newBlockingStub(toOrders), payer.token());
 
       Throwable e = catchThrowable(() -> client.createOrder(Shop.order(buyer, 2500, 2)));
 

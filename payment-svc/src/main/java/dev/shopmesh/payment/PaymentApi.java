@@ -8,6 +8,7 @@ import dev.shopmesh.payment.v1.Payment;
 import dev.shopmesh.payment.v1.PaymentServiceGrpc;
 import dev.shopmesh.payment.v1.RefundRequest;
 import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.Money;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
@@ -83,12 +84,13 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
     Optional<UUID> id = Ids.parse(request.getPaymentId(), violations, "payment_id", "a payment id");
     violations.throwIfAny(ERRORS);
 
+    Caller caller = Caller.require();
     PaymentRow row =
         store
-            .get(id.orElseThrow())
+            .get(id.orElseThrow(), caller)
             .orElseThrow(
                 () ->
-                    ERRORS.notFound("payment", request.getPaymentId()));
+                    ERRORS.notVisible("payment", request.getPaymentId(), caller.isAdmin()));
     response.onNext(row.toProto());
     response.onCompleted();
   }
@@ -107,7 +109,7 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
             request.getPageSize(), request.getPageToken(), "payments|" + request.getOrderId(), violations);
     violations.throwIfAny(ERRORS);
 
-    var page = paging.pageOf(store.page(orderId, paging), PaymentRow::paymentId, PaymentRow::toProto);
+    var page = paging.pageOf(store.page(orderId, paging, Caller.require()), PaymentRow::paymentId, PaymentRow::toProto);
     response.onNext(
         ListPaymentsResponse.newBuilder()
             .addAllPayments(page.items())

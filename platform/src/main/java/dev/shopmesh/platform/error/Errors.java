@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.util.Map;
@@ -47,6 +48,20 @@ public final class Errors {
         Map.of(resource + "_id", id));
   }
 
+  /**
+   * What a caller gets for a {@code resource} they may not see (AIP-211): an admin, who may see
+   * everything, learns it does not exist (NOT_FOUND); anyone else gets PERMISSION_DENIED,
+   * {@code <RESOURCE>_NOT_ACCESSIBLE}, worded the same whether it is someone else's or missing.
+   */
+  public StatusRuntimeException notVisible(String resource, String id, boolean admin) {
+    return admin
+        ? notFound(resource, id)
+        : permissionDenied(
+            resource.toUpperCase(java.util.Locale.ROOT) + "_NOT_ACCESSIBLE",
+            "permission denied on " + resource + " " + id + " (or it does not exist)",
+            Map.of(resource + "_id", id));
+  }
+
   public StatusRuntimeException notFound(String reason, String message, Map<String, String> meta) {
     return build(Code.NOT_FOUND, reason, message, meta, null);
   }
@@ -59,6 +74,29 @@ public final class Errors {
   public StatusRuntimeException failedPrecondition(
       String reason, String message, Map<String, String> meta) {
     return build(Code.FAILED_PRECONDITION, reason, message, meta, null);
+  }
+
+  public StatusRuntimeException unauthenticated(String reason, String message) {
+    return build(Code.UNAUTHENTICATED, reason, message, Map.of(), null);
+  }
+
+  /** PERMISSION_DENIED: not allowed, or (AIP-211) not there; the two read alike. */
+  public StatusRuntimeException permissionDenied(
+      String reason, String message, Map<String, String> meta) {
+    return build(Code.PERMISSION_DENIED, reason, message, meta, null);
+  }
+
+  /**
+   * RESOURCE_EXHAUSTED with a {@link RetryInfo} saying when to try again (whole seconds, at
+   * least one), which the edges send as HTTP 429 with {@code Retry-After}.
+   */
+  public StatusRuntimeException resourceExhausted(String reason, String message, java.time.Duration retryAfter) {
+    long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+    var retry =
+        RetryInfo.newBuilder()
+            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(seconds))
+            .build();
+    return build(Code.RESOURCE_EXHAUSTED, reason, message, Map.of(), retry);
   }
 
   public StatusRuntimeException unavailable(String reason, String message) {

@@ -1,5 +1,8 @@
 package dev.shopmesh.platform.grpc;
 
+import dev.shopmesh.platform.auth.AccessRules;
+import dev.shopmesh.platform.auth.AuthInterceptor;
+import dev.shopmesh.platform.auth.TokenVerifier;
 import dev.shopmesh.platform.error.ErrorMapping;
 import dev.shopmesh.platform.telemetry.CallObserver;
 import dev.shopmesh.platform.telemetry.Telemetry;
@@ -31,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * A service's gRPC server: its API services plus {@code grpc.health.v1} and server reflection
  * (v1 and v1alpha), on virtual threads, with one shutdown path.
  *
+ * <p><b>Access.</b> Every API method is guarded by {@link AuthInterceptor}, with the rules its
+ * contract declares ({@link AccessRules}) and access tokens checked by the given
+ * {@link TokenVerifier}. Health and reflection are public: probes need health without a token,
+ * and reflection describes only the published contracts.
+ *
  * <p><b>Executor.</b> Every call runs on its own virtual thread. Service code is plain blocking
  * JDBC and blocking stubs; a virtual thread parks cheaply while it waits for PostgreSQL or a
  * peer, so concurrency is bounded by the connection pool and the limits below, not by a thread
@@ -48,6 +56,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class GrpcServer implements ServiceMain.Running {
   private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
+
+  /** Request headers a server accepts, all together (grpc-java's default is 8 KiB). */
+  public static final int MAX_INBOUND_METADATA_BYTES = 16 * 1024;
 
   private final String name;
   private final Server server;
@@ -78,6 +89,9 @@ public final class GrpcServer implements ServiceMain.Running {
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()))
             .maxConcurrentCallsPerConnection(settings.maxConcurrentCallsPerConnection())
+            // Headers up to 16 KiB reach the access check, so that an access token over its
+            // 8 KiB limit is UNAUTHENTICATED there rather than a transport error.
+            .maxInboundMetadataSize(MAX_INBOUND_METADATA_BYTES)
             .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
             .permitKeepAliveTime(settings.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
@@ -96,7 +110,8 @@ public final class GrpcServer implements ServiceMain.Running {
    * Builds and starts the server.
    *
    * @param builder a {@link #netty} builder in production; tests may pass an in-process one
-   * @param services the service's API; each gets error mapping and tracing
+   * @param verifier checks the access tokens of calls to non-public methods
+   * @param services the service's API; each gets access control, error mapping and tracing
    * @param resources closed after the server has stopped, in the given order: telemetry before
    *     the database, so that its last flush still finds what it observes
    */
@@ -105,6 +120,24 @@ public final class GrpcServer implements ServiceMain.Running {
       ServerBuilder<?> builder,
       ServerSettings settings,
       Telemetry telemetry,
+      TokenVerifier verifier,
+      List<? extends BindableService> services,
+      List<? extends AutoCloseable> resources) {
+    return start(name, builder, settings, telemetry, null, verifier, services, resources);
+  }
+
+  /**
+   * The same, with access rules given by hand instead of read from the services' descriptors
+   * (for services whose contracts cannot carry the access option, such as grpc-java's test
+   * services); {@code rules == null} reads them from the descriptors.
+   */
+  public static GrpcServer start(
+      String name,
+      ServerBuilder<?> builder,
+      ServerSettings settings,
+      Telemetry telemetry,
+      AccessRules rules,
+      TokenVerifier verifier,
       List<? extends BindableService> services,
       List<? extends AutoCloseable> resources) {
     HealthStatusManager health = new HealthStatusManager();
@@ -116,13 +149,17 @@ public final class GrpcServer implements ServiceMain.Running {
         .addService(WellFormedRequests.of(ProtoReflectionServiceV1.newInstance().bindService()))
         .addService(WellFormedRequests.of(ProtoReflectionService.newInstance().bindService()));
     List<ServerServiceDefinition> apis = services.stream().map(BindableService::bindService).toList();
+    AuthInterceptor auth = new AuthInterceptor(rules != null ? rules : AccessRules.ofDefinitions(apis), verifier);
     for (ServerServiceDefinition api : apis) {
-      // The last interceptor runs first: tracing sees the status that error mapping chose, and
-      // the call observer runs inside the call's span. Malformed requests are refused below
-      // them all, so that they are traced and logged like any other INVALID_ARGUMENT.
+      // The last interceptor runs first: tracing sees the status that error mapping (or the
+      // access check) chose, and the call observer runs inside the call's span. Malformed
+      // requests are refused below them all, so that they are traced and logged like any other
+      // INVALID_ARGUMENT; the access check comes before that (AIP-211: permission first).
       builder.addService(
           ServerInterceptors.intercept(
               WellFormedRequests.of(api),
+              auth,
+              new ClientAddress(),
               new ErrorMapping(),
               new CallObserver(),
               telemetry.serverInterceptor()));
