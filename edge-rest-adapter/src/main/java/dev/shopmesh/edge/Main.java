@@ -1,5 +1,7 @@
 package dev.shopmesh.edge;
 
+import dev.shopmesh.platform.auth.AuthSettings;
+import dev.shopmesh.platform.auth.TokenVerifier;
 import dev.shopmesh.platform.config.ConfigException;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.grpc.GrpcServer;
@@ -37,7 +39,10 @@ public final class Main {
       throw new ConfigException("the http rules of the descriptor set are not usable: " + e.getMessage());
     }
     byte[] openApi = OpenApi.generate(contracts, routes).getBytes(StandardCharsets.UTF_8);
+    AuthSettings auth = AuthSettings.from(env);
     Telemetry telemetry = Telemetry.create(NAME, env);
+    // The same verifier as every service: the edge turns a missing or bad token away itself.
+    TokenVerifier verifier = TokenVerifier.remote(auth);
     Backends backends;
     try {
       backends = new Backends(env, contracts.publicMethods(), settings.backendTimeout(), telemetry);
@@ -50,7 +55,7 @@ public final class Main {
         GrpcProxy.services(contracts, backends).stream().map(d -> (BindableService) () -> d).toList();
     GrpcServer grpc;
     try {
-      grpc = GrpcServer.start(NAME, GrpcServer.netty(settings.grpc()), settings.grpc(), telemetry, proxies, List.of());
+      grpc = GrpcServer.start(NAME, GrpcServer.netty(settings.grpc()), settings.grpc(), telemetry, verifier, proxies, List.of());
     } catch (RuntimeException e) {
       backends.close();
       telemetry.close();

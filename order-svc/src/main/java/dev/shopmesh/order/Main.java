@@ -1,6 +1,9 @@
 package dev.shopmesh.order;
 
 import dev.shopmesh.payment.v1.PaymentServiceGrpc;
+import dev.shopmesh.platform.auth.AuthSettings;
+import dev.shopmesh.platform.auth.ForwardAuthorization;
+import dev.shopmesh.platform.auth.TokenVerifier;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.db.Database;
 import dev.shopmesh.platform.db.DatabaseSettings;
@@ -44,6 +47,7 @@ public final class Main {
     ChannelSettings payments =
         ChannelSettings.from(env, "PAYMENT_SVC", "localhost:50053", Duration.ofSeconds(3));
     Reconciler.Settings reconciling = Reconciler.Settings.from(env);
+    AuthSettings auth = AuthSettings.from(env);
     Telemetry telemetry = Telemetry.create(NAME, env);
 
     Database db = Database.start("order", database, telemetry);
@@ -52,7 +56,8 @@ public final class Main {
     ManagedChannel paymentChannel =
         Channels.create(payments, telemetry, List.of(PaymentServiceGrpc.SERVICE_NAME));
     OrderStore store = new OrderStore(db.jdbi());
-    OrderSaga saga = new OrderSaga(store, userChannel, paymentChannel, telemetry);
+    // GetUser in the saga runs as the caller: their own token goes along (ForwardAuthorization).
+    OrderSaga saga = new OrderSaga(store, ForwardAuthorization.on(userChannel), paymentChannel, telemetry);
     Reconciler reconciler =
         new Reconciler(store, saga, reconciling, List.of(paymentChannel), telemetry).start();
     GrpcServer grpc =
@@ -61,6 +66,7 @@ public final class Main {
             GrpcServer.netty(server),
             server,
             telemetry,
+            TokenVerifier.remote(auth),
             List.of(new OrderApi(saga, store)),
             List.of(
                 reconciler,

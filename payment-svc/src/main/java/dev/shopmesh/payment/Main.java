@@ -1,5 +1,7 @@
 package dev.shopmesh.payment;
 
+import dev.shopmesh.platform.auth.AuthSettings;
+import dev.shopmesh.platform.auth.TokenVerifier;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.db.Database;
 import dev.shopmesh.platform.db.DatabaseSettings;
@@ -24,10 +26,11 @@ public final class Main {
     ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
     DatabaseSettings database = DatabaseSettings.from(env);
     PaymentPolicy policy = PaymentPolicy.from(env);
+    AuthSettings auth = AuthSettings.from(env);
     Telemetry telemetry = Telemetry.create(NAME, env);
     Database db = Database.start("payment", database, telemetry);
     PaymentApi api = new PaymentApi(new PaymentStore(db.jdbi()), policy);
     return GrpcServer.start(
-        NAME, GrpcServer.netty(server), server, telemetry, List.of(api), List.of(telemetry, db));
+        NAME, GrpcServer.netty(server), server, telemetry, TokenVerifier.remote(auth), List.of(api), List.of(telemetry, db));
   }
 }

@@ -8,7 +8,10 @@ import java.util.Map;
 public final class TestEnv {
   private TestEnv() {}
 
-  /** A free port, a fresh database, and short drains; {@code extra} entries win. */
+  /**
+   * A free port, a fresh database, short drains, and the JVM's {@link TestIdentity} (its keys
+   * for user-svc, its JWKS for everyone, its bootstrap admin); {@code extra} entries win.
+   */
   public static Env service(String databasePrefix, Map<String, String> extra) {
     return Env.of(serviceVars(databasePrefix, extra));
   }
@@ -20,6 +23,8 @@ public final class TestEnv {
     vars.put("DATABASE_URL", TestPostgres.newDatabase(databasePrefix));
     vars.put("DB_POOL_SIZE", "4");
     vars.put("SHUTDOWN_DRAIN", "5s");
+    vars.put("JWKS_PORT", "0");
+    vars.putAll(TestIdentity.shared().env());
     vars.putAll(extra);
     return vars;
   }

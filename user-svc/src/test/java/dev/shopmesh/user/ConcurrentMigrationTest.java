@@ -52,6 +52,12 @@ class ConcurrentMigrationTest {
               "SELECT version, count(*) FROM flyway_schema_history WHERE success GROUP BY version HAVING count(*) > 1")) {
         assertThat(rs.next()).as("a migration applied twice").isFalse();
       }
+      try (Connection c = TestPostgres.dataSource(TestEnv.databaseName(vars)).getConnection();
+          Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT count(*) FROM users WHERE 'admin' = ANY(roles)")) {
+        rs.next();
+        assertThat(rs.getInt(1)).as("every replica bootstraps the admin; there is one").isEqualTo(1);
+      }
     } finally {
       servers.forEach(GrpcServer::stop);
       threads.shutdownNow();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.grpc.GrpcServer;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
 import dev.shopmesh.testkit.TestPostgres;
 import dev.shopmesh.user.v1.ListUsersRequest;
 import dev.shopmesh.user.v1.ListUsersResponse;
@@ -25,11 +26,12 @@ class PageSizeClampTest {
   static void start() {
     Env env = TestEnv.service("clamp", Map.of());
     server = Main.start(env);
+    // 1004 users and the bootstrap admin: 1005.
     TestPostgres.execute(
         TestPostgres.dataSource(TestEnv.databaseName(env)),
         "INSERT INTO users (user_id, name, email)"
             + " SELECT gen_random_uuid(), 'User ' || n, 'user' || n || '@example.com'"
-            + " FROM generate_series(1, 1005) AS n");
+            + " FROM generate_series(1, 1004) AS n");
     channel = ManagedChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
   }
 
@@ -41,7 +43,7 @@ class PageSizeClampTest {
 
   @Test
   void aPageSizeAboveOneThousandReturnsOneThousandAndATokenForTheRest() {
-    var users = UserServiceGrpc.newBlockingStub(channel);
+    var users = TestIdentity.as(UserServiceGrpc.newBlockingStub(channel), TestIdentity.shared().adminToken());
 
     ListUsersResponse first = users.listUsers(ListUsersRequest.newBuilder().setPageSize(5000).build());
     assertThat(first.getUsersCount()).isEqualTo(1000);

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.grpc.GrpcServer;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
 import dev.shopmesh.testkit.TestPostgres;
 import dev.shopmesh.user.v1.CreateUserRequest;
 import dev.shopmesh.user.v1.User;
@@ -122,7 +123,7 @@ class ServerLifecycleTest {
       var call =
           users.createUser(
               CreateUserRequest.newBuilder()
-                  .setUser(User.newBuilder().setName("In flight").setEmail(email))
+                  .setUser(User.newBuilder().setName("In flight").setEmail(email).setPassword(TestIdentity.PASSWORD))
                   .build());
       awaitBlockedOnLock(lock);
 

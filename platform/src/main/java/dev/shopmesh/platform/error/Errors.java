@@ -4,6 +4,7 @@ import com.google.protobuf.Any;
 import com.google.rpc.BadRequest;
 import com.google.rpc.Code;
 import com.google.rpc.ErrorInfo;
+import com.google.rpc.RetryInfo;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
 import java.util.Map;
@@ -48,6 +49,29 @@ public final class Errors {
   public StatusRuntimeException failedPrecondition(
       String reason, String message, Map<String, String> meta) {
     return build(Code.FAILED_PRECONDITION, reason, message, meta, null);
+  }
+
+  public StatusRuntimeException unauthenticated(String reason, String message) {
+    return build(Code.UNAUTHENTICATED, reason, message, Map.of(), null);
+  }
+
+  /** PERMISSION_DENIED: not allowed, or (AIP-211) not there; the two read alike. */
+  public StatusRuntimeException permissionDenied(
+      String reason, String message, Map<String, String> meta) {
+    return build(Code.PERMISSION_DENIED, reason, message, meta, null);
+  }
+
+  /**
+   * RESOURCE_EXHAUSTED with a {@link RetryInfo} saying when to try again (whole seconds, at
+   * least one), which the edges send as HTTP 429 with {@code Retry-After}.
+   */
+  public StatusRuntimeException resourceExhausted(String reason, String message, java.time.Duration retryAfter) {
+    long seconds = Math.max(1, (retryAfter.toMillis() + 999) / 1000);
+    var retry =
+        RetryInfo.newBuilder()
+            .setRetryDelay(com.google.protobuf.Duration.newBuilder().setSeconds(seconds))
+            .build();
+    return build(Code.RESOURCE_EXHAUSTED, reason, message, Map.of(), retry);
   }
 
   public StatusRuntimeException unavailable(String reason, String message) {

@@ -1,5 +1,8 @@
 package dev.shopmesh.platform.grpc;
 
+import dev.shopmesh.platform.auth.AccessRules;
+import dev.shopmesh.platform.auth.AuthInterceptor;
+import dev.shopmesh.platform.auth.TokenVerifier;
 import dev.shopmesh.platform.error.ErrorMapping;
 import dev.shopmesh.platform.telemetry.CallObserver;
 import dev.shopmesh.platform.telemetry.Telemetry;
@@ -30,6 +33,11 @@ import org.slf4j.LoggerFactory;
 /**
  * A service's gRPC server: its API services plus {@code grpc.health.v1} and server reflection
  * (v1 and v1alpha), on virtual threads, with one shutdown path.
+ *
+ * <p><b>Access.</b> Every API method is guarded by {@link AuthInterceptor}, with the rules its
+ * contract declares ({@link AccessRules}) and access tokens checked by the given
+ * {@link TokenVerifier}. Health and reflection are public: probes need health without a token,
+ * and reflection describes only the published contracts.
  *
  * <p><b>Executor.</b> Every call runs on its own virtual thread. Service code is plain blocking
  * JDBC and blocking stubs; a virtual thread parks cheaply while it waits for PostgreSQL or a
@@ -91,7 +99,8 @@ public final class GrpcServer implements ServiceMain.Running {
    * Builds and starts the server.
    *
    * @param builder a {@link #netty} builder in production; tests may pass an in-process one
-   * @param services the service's API; each gets error mapping and tracing
+   * @param verifier checks the access tokens of calls to non-public methods
+   * @param services the service's API; each gets access control, error mapping and tracing
    * @param resources closed after the server has stopped, in the given order: telemetry before
    *     the database, so that its last flush still finds what it observes
    */
@@ -100,6 +109,24 @@ public final class GrpcServer implements ServiceMain.Running {
       ServerBuilder<?> builder,
       ServerSettings settings,
       Telemetry telemetry,
+      TokenVerifier verifier,
+      List<? extends BindableService> services,
+      List<? extends AutoCloseable> resources) {
+    return start(name, builder, settings, telemetry, null, verifier, services, resources);
+  }
+
+  /**
+   * The same, with access rules given by hand instead of read from the services' descriptors
+   * (for services whose contracts cannot carry the access option, such as grpc-java's test
+   * services); {@code rules == null} reads them from the descriptors.
+   */
+  public static GrpcServer start(
+      String name,
+      ServerBuilder<?> builder,
+      ServerSettings settings,
+      Telemetry telemetry,
+      AccessRules rules,
+      TokenVerifier verifier,
       List<? extends BindableService> services,
       List<? extends AutoCloseable> resources) {
     HealthStatusManager health = new HealthStatusManager();
@@ -111,12 +138,13 @@ public final class GrpcServer implements ServiceMain.Running {
         .addService(ProtoReflectionServiceV1.newInstance())
         .addService(ProtoReflectionService.newInstance());
     List<ServerServiceDefinition> apis = services.stream().map(BindableService::bindService).toList();
+    AuthInterceptor auth = new AuthInterceptor(rules != null ? rules : AccessRules.ofDefinitions(apis), verifier);
     for (ServerServiceDefinition api : apis) {
-      // The last interceptor runs first: tracing sees the status that error mapping chose, and
-      // the call observer runs inside the call's span.
+      // The last interceptor runs first: tracing sees the status that error mapping (or the
+      // access check) chose, and the call observer runs inside the call's span.
       builder.addService(
           ServerInterceptors.intercept(
-              api, new ErrorMapping(), new CallObserver(), telemetry.serverInterceptor()));
+              api, auth, new ClientAddress(), new ErrorMapping(), new CallObserver(), telemetry.serverInterceptor()));
     }
     Server server;
     try {

@@ -45,7 +45,7 @@ class ChannelsAndErrorsTest {
     var settings = ServerSettings.from(dev.shopmesh.platform.config.Env.of(Map.of("PORT", "0")), 0);
     GrpcServer server =
         GrpcServer.start(
-            "test", GrpcServer.netty(settings), settings, Telemetry.noop(), List.of(service), List.of());
+            "test", GrpcServer.netty(settings), settings, Telemetry.noop(), TestAccess.SIMPLE_SERVICE_PUBLIC, TestAccess.NO_KEYS, List.of(service), List.of());
     servers.add(server);
     return server;
   }

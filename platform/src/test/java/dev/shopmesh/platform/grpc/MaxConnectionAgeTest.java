@@ -91,7 +91,7 @@ class MaxConnectionAgeTest {
         ServerSettings.from(
             Env.of(Map.of("PORT", "0", "GRPC_MAX_CONNECTION_AGE", "500ms", "GRPC_MAX_CONNECTION_AGE_GRACE", "2s")), 0);
     GrpcServer server =
-        GrpcServer.start("test", GrpcServer.netty(settings), settings, Telemetry.noop(), List.of(service), List.of());
+        GrpcServer.start("test", GrpcServer.netty(settings), settings, Telemetry.noop(), TestAccess.SIMPLE_SERVICE_PUBLIC, TestAccess.NO_KEYS, List.of(service), List.of());
     servers.add(server);
     return server;
   }
