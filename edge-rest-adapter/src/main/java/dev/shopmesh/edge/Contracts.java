@@ -15,6 +15,9 @@ import com.google.protobuf.Descriptors.FileDescriptor;
 import com.google.protobuf.Descriptors.MethodDescriptor;
 import com.google.protobuf.Descriptors.ServiceDescriptor;
 import com.google.protobuf.ExtensionRegistry;
+import dev.shopmesh.access.v1.AccessProto;
+import dev.shopmesh.access.v1.Level;
+import dev.shopmesh.platform.auth.AccessRules;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TypeRegistry;
 import dev.shopmesh.platform.config.ConfigException;
@@ -66,7 +69,11 @@ public final class Contracts {
       types.add(file.getMessageTypes());
       for (ServiceDescriptor service : file.getServices()) {
         for (MethodDescriptor method : service.getMethods()) {
-          httpRule(method).ifPresent(rule -> methods.add(new PublicMethod(method, bindings(rule))));
+          // Routed: an http rule, and an access rule an edge may serve (never INTERNAL, never none).
+          Level level = AccessRules.ruleOf(method).getLevel();
+          if (level == Level.PUBLIC || level == Level.SIGNED_IN || level == Level.ADMIN) {
+            httpRule(method).ifPresent(rule -> methods.add(new PublicMethod(method, bindings(rule))));
+          }
         }
       }
     }
@@ -105,6 +112,7 @@ public final class Contracts {
     ExtensionRegistry registry = ExtensionRegistry.newInstance();
     AnnotationsProto.registerAllExtensions(registry);
     FieldBehaviorProto.registerAllExtensions(registry);
+    AccessProto.registerAllExtensions(registry);
     FileDescriptorSet set;
     try {
       set = FileDescriptorSet.parseFrom(descriptorSet, registry);

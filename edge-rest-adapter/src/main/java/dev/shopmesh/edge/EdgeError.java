@@ -63,6 +63,20 @@ public final class EdgeError extends RuntimeException {
     return new EdgeError(400, status.build());
   }
 
+  /** The challenge of every 401 (RFC 6750). */
+  public static final String BEARER_CHALLENGE = "Bearer realm=\"shopmesh\"";
+
+  /**
+   * 401 UNAUTHENTICATED with {@code WWW-Authenticate: Bearer realm="shopmesh"}, plus
+   * {@code error="invalid_token"} when a token was sent but is not good (RFC 6750 §3.1).
+   */
+  public static EdgeError unauthenticated(String message, boolean invalidToken) {
+    EdgeError e =
+        of(401, Code.UNAUTHENTICATED, invalidToken ? "INVALID_TOKEN" : "MISSING_TOKEN", message, Map.of());
+    return e.withHeader(
+        "www-authenticate", invalidToken ? BEARER_CHALLENGE + ", error=\"invalid_token\"" : BEARER_CHALLENGE);
+  }
+
   public static EdgeError notFound(String method, String path) {
     return of(
         404,

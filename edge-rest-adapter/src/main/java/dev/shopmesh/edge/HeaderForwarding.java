@@ -5,6 +5,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -33,6 +34,14 @@ import java.util.regex.Pattern;
  * {@code content-type}, {@code cookie}, reserved {@code grpc-*} names (a {@code grpc-timeout}
  * becomes the call's deadline instead), and {@code -bin} names, whose values gRPC would read as
  * base64.
+ *
+ * <p><b>Identity headers</b> a client sends are dropped on both listeners, so that no backend or
+ * later proxy can mistake them for a verified identity: {@code x-user-*}, {@code x-shopmesh-*},
+ * {@code x-auth-*}, {@code x-jwt-*}, {@code x-remote-*}, {@code x-forwarded-user},
+ * {@code x-forwarded-email}, {@code x-forwarded-groups}, {@code x-forwarded-preferred-username},
+ * {@code x-forwarded-access-token}, {@code x-forwarded-client-cert}, {@code x-client-cert},
+ * {@code x-consumer-*}, {@code x-spiffe-id}, {@code x-roles}. Services never read any of them;
+ * only {@code authorization} carries identity, and it is verified.
  *
  * <p><b>gRPC on 9090.</b> The proxy forwards all custom metadata both ways (binary included) and
  * drops only what the transports own: {@code content-type}, {@code te}, {@code user-agent},
@@ -65,7 +74,35 @@ final class HeaderForwarding {
   private static final Pattern VALID_NAME = Pattern.compile("[0-9a-z_.\\-]+");
   private static final Pattern GRPC_TIMEOUT = Pattern.compile("(\\d{1,8})([HMSmun])");
 
+  private static final Set<String> IDENTITY =
+      Set.of(
+          "x-forwarded-user",
+          "x-forwarded-email",
+          "x-forwarded-groups",
+          "x-forwarded-preferred-username",
+          "x-forwarded-access-token",
+          "x-forwarded-client-cert",
+          "x-client-cert",
+          "x-spiffe-id",
+          "x-roles",
+          "x-user");
+  private static final List<String> IDENTITY_PREFIXES =
+      List.of("x-user-", "x-shopmesh-", "x-auth-", "x-jwt-", "x-remote-", "x-consumer-");
+
   private HeaderForwarding() {}
+
+  /** Whether {@code name} (lower case) claims an identity that only a verified token may carry. */
+  static boolean isIdentityHeader(String name) {
+    if (IDENTITY.contains(name)) {
+      return true;
+    }
+    for (String prefix : IDENTITY_PREFIXES) {
+      if (name.startsWith(prefix)) {
+        return true;
+      }
+    }
+    return false;
+  }
 
   /** The metadata a REST request sends to its backend. */
   static Metadata fromRest(HttpHeaders headers, String clientAddress) {
@@ -78,6 +115,7 @@ final class HeaderForwarding {
       String name = h.getKey().toLowerCase(Locale.ROOT);
       if (!(name.equals("authorization") || name.startsWith("x-"))
           || named.contains(name)
+          || isIdentityHeader(name)
           || name.endsWith("-bin")
           || !VALID_NAME.matcher(name).matches()
           || !printable(h.getValue())) {
@@ -127,7 +165,7 @@ final class HeaderForwarding {
     Metadata out = new Metadata();
     for (String name : in.keys()) {
       if ((name.startsWith("grpc-") && !name.equals(STATUS_DETAILS)) || name.startsWith(":") || TRANSPORT.contains(name)
-          || HOP_BY_HOP.contains(name) || TRACE.contains(name)) {
+          || HOP_BY_HOP.contains(name) || TRACE.contains(name) || isIdentityHeader(name)) {
         continue;
       }
       if (name.endsWith(Metadata.BINARY_HEADER_SUFFIX)) {

@@ -64,7 +64,7 @@ public final class Main {
     RestServer rest;
     try {
       RestGateway gateway =
-          new RestGateway(contracts, routes, backends, settings.backendTimeout(), openApi, serving::get, telemetry);
+          new RestGateway(contracts, routes, backends, settings.backendTimeout(), openApi, serving::get, verifier, telemetry);
       rest = new RestServer(settings.httpPort(), settings.maxBodyBytes(), settings.idleTimeout(), gateway);
     } catch (RuntimeException e) {
       grpc.stop();

@@ -6,6 +6,11 @@ import dev.shopmesh.edge.Contracts.PublicMethod;
 import dev.shopmesh.edge.RouteTable.Found;
 import dev.shopmesh.edge.RouteTable.MethodNotAllowed;
 import dev.shopmesh.edge.RouteTable.NotFound;
+import dev.shopmesh.access.v1.Level;
+import dev.shopmesh.platform.auth.AccessRules;
+import dev.shopmesh.platform.auth.AuthInterceptor;
+import dev.shopmesh.platform.auth.TokenException;
+import dev.shopmesh.platform.auth.TokenVerifier;
 import dev.shopmesh.platform.telemetry.CallObserver;
 import dev.shopmesh.platform.telemetry.Telemetry;
 import io.grpc.CallOptions;
@@ -27,6 +32,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -78,6 +86,8 @@ final class RestGateway {
   private final Tracer tracer;
   private final TextMapPropagator propagator;
   private final Map<String, MethodDescriptor<byte[], byte[]>> methods = new HashMap<>();
+  private final Map<String, Level> levels = new HashMap<>();
+  private final TokenVerifier verifier;
 
   RestGateway(
       Contracts contracts,
@@ -86,8 +96,10 @@ final class RestGateway {
       Duration backendTimeout,
       byte[] openApi,
       BooleanSupplier serving,
+      TokenVerifier verifier,
       Telemetry telemetry) {
     this.routes = routes;
+    this.verifier = verifier;
     this.transcoder = new RequestTranscoder(contracts.typeRegistry());
     this.json = new JsonPrinting(contracts.typeRegistry());
     this.backends = backends;
@@ -97,6 +109,7 @@ final class RestGateway {
     this.tracer = telemetry.openTelemetry().getTracer("dev.shopmesh.edge");
     this.propagator = telemetry.openTelemetry().getPropagators().getTextMapPropagator();
     for (PublicMethod m : contracts.publicMethods()) {
+      levels.put(m.fullName(), AccessRules.ruleOf(m.method()).getLevel());
       methods.put(
           m.fullName(),
           MethodDescriptor.<byte[], byte[]>newBuilder()
@@ -191,8 +204,61 @@ final class RestGateway {
         .withHeader("allow", allowed);
   }
 
-  @SuppressWarnings("try") // the scope only makes the span current while the call starts
+  /**
+   * The access check, before anything else is read: a method that is not PUBLIC needs a valid
+   * bearer token (whether its role fits is the backend's to say). A token seen before is known
+   * at once; a new one is verified on a virtual thread, since fetching keys may block.
+   */
   private Cancel call(Request request, Found found, String query, Span span, Consumer<Response> done) {
+    if (levels.getOrDefault(found.route().method().fullName(), Level.LEVEL_UNSPECIFIED) == Level.PUBLIC) {
+      return forward(request, found, query, span, done);
+    }
+    String authorization = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+    Optional<String> token = AuthInterceptor.bearer(authorization);
+    if (token.isEmpty()) {
+      throw EdgeError.unauthenticated(
+          authorization == null
+              ? "this method needs a signed-in caller: send authorization: Bearer <access token>"
+              : "the authorization header must be: Bearer <access token>",
+          authorization != null);
+    }
+    if (verifier.remembered(token.get()).isPresent()) {
+      return forward(request, found, query, span, done);
+    }
+    AtomicBoolean cancelled = new AtomicBoolean();
+    AtomicReference<Cancel> inner = new AtomicReference<>(NOTHING);
+    io.opentelemetry.context.Context otel = io.opentelemetry.context.Context.current();
+    Thread.ofVirtual().name("edge-verify").start(otel.wrap(() -> {
+      try {
+        verifier.verify(token.get());
+      } catch (TokenException e) {
+        done.accept(error(
+            e.kind() == TokenException.Kind.KEYS_UNAVAILABLE
+                ? EdgeError.of(503, Code.UNAVAILABLE, AuthInterceptor.KEYS_UNAVAILABLE,
+                    "cannot verify access tokens now (signing keys unavailable); retry later", Map.of())
+                : EdgeError.unauthenticated("invalid access token: " + e.getMessage(), true)));
+        return;
+      }
+      if (cancelled.get()) {
+        return;
+      }
+      try {
+        inner.set(forward(request, found, query, span, done));
+      } catch (EdgeError e) {
+        done.accept(error(e));
+      } catch (RuntimeException e) {
+        log.error("cannot forward {}", request.uri(), e);
+        done.accept(internalError());
+      }
+    }));
+    return () -> {
+      cancelled.set(true);
+      inner.get().cancel();
+    };
+  }
+
+  @SuppressWarnings("try") // the scope only makes the span current while the call starts
+  private Cancel forward(Request request, Found found, String query, Span span, Consumer<Response> done) {
     var route = found.route();
     String service = route.descriptor().getService().getFullName();
     span.updateName(request.method() + " " + route.template());
@@ -281,6 +347,9 @@ final class RestGateway {
       }
       Response error = json(JsonPrinting.httpStatus(status.getCode()), json.status(status, trailers));
       HeaderForwarding.toRest(headers, error.headers());
+      if (status.getCode() == Status.Code.UNAUTHENTICATED) {
+        error.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, EdgeError.BEARER_CHALLENGE);
+      }
       return error;
     }
   }

@@ -56,7 +56,7 @@ class EdgeConfigTest {
 
     Edge edge = Main.start(Env.of(env(Map.of("DESCRIPTOR_SET", file.toString()))));
     try {
-      Rest rest = new Rest("http://localhost:" + edge.httpPort());
+      Rest rest = new Rest("http://localhost:" + edge.httpPort()).withToken(dev.shopmesh.testkit.TestIdentity.shared().adminToken());
       Rest.Reply list = rest.get("/v1/users");
       assertThat(list.status()).isEqualTo(405);
       assertThat(list.headers().firstValue("allow")).hasValue("POST");

@@ -12,6 +12,7 @@ import io.grpc.Deadline;
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import dev.shopmesh.testkit.TestIdentity;
 import io.grpc.Metadata;
 import io.grpc.Server;
 import io.grpc.ServerCall;
@@ -106,6 +107,8 @@ class FakeBackendTest {
         }
       };
 
+  private static final String TOKEN = TestIdentity.shared().adminToken();
+
   @BeforeAll
   static void start() throws Exception {
     backend =
@@ -114,8 +117,13 @@ class FakeBackendTest {
             .build()
             .start();
     edge = startEdge("localhost:" + backend.getPort());
-    rest = new Rest("http://localhost:" + edge.httpPort());
-    grpc = ManagedChannelBuilder.forAddress("localhost", edge.grpcPort()).usePlaintext().build();
+    // The edge checks tokens itself before the fake backend sees a call: the tests carry one.
+    rest = new Rest("http://localhost:" + edge.httpPort()).withToken(TOKEN);
+    grpc =
+        ManagedChannelBuilder.forAddress("localhost", edge.grpcPort())
+            .usePlaintext()
+            .intercept(TestIdentity.bearerInterceptor(TOKEN))
+            .build();
   }
 
   private static Edge startEdge(String userTarget) {
@@ -193,7 +201,8 @@ class FakeBackendTest {
     reset();
     try (Socket socket = new Socket("localhost", edge.httpPort())) {
       OutputStream out = socket.getOutputStream();
-      out.write("GET /v1/users/hang HTTP/1.1\r\nHost: localhost\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+      out.write(("GET /v1/users/hang HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer " + TOKEN + "\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
       out.flush();
       assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
     }
@@ -204,9 +213,13 @@ class FakeBackendTest {
   @Test
   void aBackendThatIsDownIsServiceUnavailable() {
     Edge orphan = startEdge("localhost:" + LocalMesh.closedPort());
-    ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", orphan.grpcPort()).usePlaintext().build();
+    ManagedChannel channel =
+        ManagedChannelBuilder.forAddress("localhost", orphan.grpcPort())
+            .usePlaintext()
+            .intercept(TestIdentity.bearerInterceptor(TOKEN))
+            .build();
     try {
-      Rest.Reply r = new Rest("http://localhost:" + orphan.httpPort()).get("/v1/users/u-1");
+      Rest.Reply r = new Rest("http://localhost:" + orphan.httpPort()).withToken(TOKEN).get("/v1/users/u-1");
 
       assertThat(r.status()).as(r.toString()).isEqualTo(503);
       assertThat(r.json().get("code").getAsInt()).isEqualTo(Status.Code.UNAVAILABLE.value());
@@ -227,7 +240,7 @@ class FakeBackendTest {
     try (Socket socket = new Socket("localhost", edge.httpPort())) {
       socket.getOutputStream().write(
           ("GET /v1/users/u-1 HTTP/1.1\r\nHost: localhost\r\n"
-                  + "Authorization: Bearer t0ken\r\n"
+                  + "Authorization: Bearer " + TOKEN + "\r\n"
                   + "X-Tenant: acme\r\n"
                   + "X-Hop: private\r\n"
                   + "Connection: close, X-Hop\r\n"
@@ -239,7 +252,7 @@ class FakeBackendTest {
     }
 
     Metadata md = lastHeaders.get();
-    assertThat(value(md, "authorization")).isEqualTo("Bearer t0ken");
+    assertThat(value(md, "authorization")).isEqualTo("Bearer " + TOKEN);
     assertThat(value(md, "x-tenant")).isEqualTo("acme");
     assertThat(value(md, "x-request-id")).as("generated when absent").isNotBlank();
     assertThat(value(md, "x-forwarded-for")).contains("127.0.0.1");
@@ -280,7 +293,9 @@ class FakeBackendTest {
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     CompletableFuture<HttpResponse<String>> inFlight =
         client.sendAsync(
-            HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + draining.httpPort() + "/v1/users/slow")).build(),
+            HttpRequest.newBuilder(java.net.URI.create("http://localhost:" + draining.httpPort() + "/v1/users/slow"))
+                .header("authorization", "Bearer " + TOKEN)
+                .build(),
             HttpResponse.BodyHandlers.ofString());
     assertThat(arrived.await(10, TimeUnit.SECONDS)).isTrue();
 

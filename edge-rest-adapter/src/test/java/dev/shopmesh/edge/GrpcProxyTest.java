@@ -18,6 +18,7 @@ import dev.shopmesh.user.v1.User;
 import dev.shopmesh.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
+import dev.shopmesh.testkit.TestIdentity;
 import io.grpc.Status;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
@@ -51,13 +52,19 @@ class GrpcProxyTest {
           "grpc.reflection.v1alpha.ServerReflection",
           "shopmesh.order.v1.OrderService",
           "shopmesh.payment.v1.PaymentService",
+          "shopmesh.user.v1.SessionService",
           "shopmesh.user.v1.UserService");
 
   private static ManagedChannel channel;
 
   @BeforeAll
   static void connect() {
-    channel = ManagedChannelBuilder.forAddress("localhost", MESH.mesh().grpcPort()).usePlaintext().build();
+    // The proxy is walked as an admin; what anonymous clients and customers get is AccessControlTest's.
+    channel =
+        ManagedChannelBuilder.forAddress("localhost", MESH.mesh().grpcPort())
+            .usePlaintext()
+            .intercept(TestIdentity.bearerInterceptor(TestIdentity.shared().adminToken()))
+            .build();
   }
 
   @AfterAll
@@ -202,7 +209,7 @@ class GrpcProxyTest {
     User created =
         users.createUser(
             CreateUserRequest.newBuilder()
-                .setUser(User.newBuilder().setName("Katherine Johnson").setEmail("k" + UUID.randomUUID() + "@example.com"))
+                .setUser(User.newBuilder().setName("Katherine Johnson").setEmail("k" + UUID.randomUUID() + "@example.com").setPassword(TestIdentity.PASSWORD))
                 .build());
 
     User fetched = users.getUser(GetUserRequest.newBuilder().setUserId(created.getUserId()).build());
@@ -217,7 +224,7 @@ class GrpcProxyTest {
             .withDeadlineAfter(10, TimeUnit.SECONDS)
             .createUser(
                 CreateUserRequest.newBuilder()
-                    .setUser(User.newBuilder().setName("Mary Jackson").setEmail("m" + UUID.randomUUID() + "@example.com"))
+                    .setUser(User.newBuilder().setName("Mary Jackson").setEmail("m" + UUID.randomUUID() + "@example.com").setPassword(TestIdentity.PASSWORD))
                     .build());
     var orders = dev.shopmesh.order.v1.OrderServiceGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
 

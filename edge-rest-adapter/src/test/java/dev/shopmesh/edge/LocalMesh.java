@@ -3,6 +3,7 @@ package dev.shopmesh.edge;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.grpc.GrpcServer;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -77,7 +78,9 @@ final class LocalMesh implements AutoCloseable {
 
   /** What every edge in these tests runs with: free ports, a short drain. */
   static Map<String, String> edgeEnv() {
-    return Map.of("HTTP_PORT", "0", "GRPC_PORT", "0", "SHUTDOWN_DRAIN", "2s");
+    Map<String, String> env = new HashMap<>(TestIdentity.shared().env());
+    env.putAll(Map.of("HTTP_PORT", "0", "GRPC_PORT", "0", "SHUTDOWN_DRAIN", "2s"));
+    return env;
   }
 
   String restBaseUrl() {

@@ -131,7 +131,10 @@ class PathTemplateTest {
             "GET /v1/orders",
             "POST /v1/orders/{order_id}:cancel",
             "GET /v1/payments/{payment_id}",
-            "GET /v1/payments");
+            "GET /v1/payments",
+            "POST /v1/sessions",
+            "POST /v1/sessions:refresh",
+            "POST /v1/sessions:revoke");
   }
 
   @Test

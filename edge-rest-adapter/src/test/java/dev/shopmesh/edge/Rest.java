@@ -44,9 +44,31 @@ final class Rest {
   private final HttpClient client =
       HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
   private final String base;
+  private final Map<String, String> defaults;
 
+  /** A client that sends no credentials. */
   Rest(String base) {
+    this(base, Map.of());
+  }
+
+  private Rest(String base, Map<String, String> defaults) {
     this.base = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    this.defaults = defaults;
+  }
+
+  /** The same client, sending {@code authorization: Bearer <token>} on every request. */
+  Rest withToken(String token) {
+    return new Rest(base, Map.of("authorization", "Bearer " + token));
+  }
+
+  /** The authorization header this client sends ("" when none). */
+  String authorization() {
+    return defaults.getOrDefault("authorization", "");
+  }
+
+  /** The same client, with no credentials. */
+  Rest anonymous() {
+    return new Rest(base, Map.of());
   }
 
   String base() {
@@ -69,6 +91,11 @@ final class Rest {
     if (body != null) {
       b.header("content-type", "application/json");
     }
+    defaults.forEach((name, value) -> {
+      if (headers.keySet().stream().noneMatch(name::equalsIgnoreCase)) {
+        b.header(name, value);
+      }
+    });
     headers.forEach(b::header);
     try {
       HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());

@@ -16,6 +16,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import dev.shopmesh.testkit.TestIdentity;
+import dev.shopmesh.testkit.TestUsers;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -38,7 +40,12 @@ class RestContractTest {
 
   @BeforeAll
   static void connect() {
-    rest = new Rest(EXTERNAL != null ? EXTERNAL : MESH.mesh().restBaseUrl());
+    // The contract is walked as an admin, signed in for real through the edge, who may read
+    // everything; what a customer or an anonymous client may do is AccessControlTest's.
+    String base = EXTERNAL != null ? EXTERNAL : MESH.mesh().restBaseUrl();
+    String email = EXTERNAL != null ? System.getenv("BOOTSTRAP_ADMIN_EMAIL") : TestIdentity.ADMIN_EMAIL;
+    String password = EXTERNAL != null ? System.getenv("BOOTSTRAP_ADMIN_PASSWORD") : TestIdentity.ADMIN_PASSWORD;
+    rest = new Rest(base).withToken(TestUsers.adminRest(base, email, password).token());
   }
 
   private static String uniqueEmail() {
@@ -49,6 +56,7 @@ class RestContractTest {
     JsonObject user = new JsonObject();
     user.addProperty("name", name);
     user.addProperty("email", email);
+    user.addProperty("password", TestIdentity.PASSWORD);
     return user.toString();
   }
 
@@ -100,7 +108,7 @@ class RestContractTest {
     assertThat(r.status()).as(r.toString()).isEqualTo(200);
     assertThat(r.contentType()).isEqualTo("application/json");
     JsonObject user = r.json();
-    assertThat(user.keySet()).containsExactly("userId", "name", "email", "createTime", "updateTime");
+    assertThat(user.keySet()).containsExactly("userId", "name", "email", "createTime", "updateTime", "roles");
     assertThat(user.get("userId").getAsString()).isNotBlank();
     assertThat(user.get("name").getAsString()).isEqualTo("Ada Lovelace");
     assertThat(user.get("email").getAsString()).isEqualTo(email);
@@ -596,7 +604,7 @@ class RestContractTest {
     String unknown = "/v1/users/" + UUID.randomUUID();
     try (Socket socket = new Socket(base.getHost(), base.getPort())) {
       OutputStream out = socket.getOutputStream();
-      String host = "Host: " + base.getHost() + "\r\n";
+      String host = "Host: " + base.getHost() + "\r\n" + "Authorization: " + rest.authorization() + "\r\n";
       out.write(
           ("GET " + unknown + " HTTP/1.1\r\n" + host + "\r\n"
                   + "GET /v1/users?pageSize=1 HTTP/1.1\r\n" + host + "\r\n"

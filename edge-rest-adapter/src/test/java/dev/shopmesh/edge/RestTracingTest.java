@@ -8,6 +8,8 @@ import dev.shopmesh.testkit.SpanTree;
 import io.opentelemetry.proto.trace.v1.Span.SpanKind;
 import io.opentelemetry.proto.trace.v1.Status.StatusCode;
 import java.net.URI;
+import dev.shopmesh.testkit.TestIdentity;
+import dev.shopmesh.testkit.TestUsers;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -49,10 +51,11 @@ class RestTracingTest {
     receiver.close();
   }
 
-  private static HttpResponse<String> post(String path, String body, String traceparent) throws Exception {
+  private static HttpResponse<String> post(String path, String body, String traceparent, String token) throws Exception {
     var request =
         HttpRequest.newBuilder(URI.create(mesh.restBaseUrl() + path))
             .header("content-type", "application/json")
+            .header("authorization", "Bearer " + token)
             .POST(HttpRequest.BodyPublishers.ofString(body));
     if (traceparent != null) {
       request.header("traceparent", traceparent);
@@ -60,9 +63,9 @@ class RestTracingTest {
     return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  private static String newUser() throws Exception {
-    String body = post("/v1/users", "{\"name\": \"Tracy\", \"email\": \"t" + UUID.randomUUID() + "@example.com\"}", null).body();
-    return body.replaceAll(".*\"userId\":\"([^\"]+)\".*", "$1");
+  /** A customer, signed up and in through the edge. */
+  private static TestUsers.SignedIn newUser() {
+    return TestUsers.signUpRest(mesh.restBaseUrl());
   }
 
   private static String order(String userId) {
@@ -81,12 +84,12 @@ class RestTracingTest {
 
   @Test
   void aRestCreateOrderIsOneTraceFromTheEdgeDownToEverySqlStatement() throws Exception {
-    String user = newUser();
+    TestUsers.SignedIn user = newUser();
     String clientTrace = hex(16);
     String clientSpan = hex(8);
 
     HttpResponse<String> response =
-        post("/v1/orders", order(user), "00-" + clientTrace + "-" + clientSpan + "-01");
+        post("/v1/orders", order(user.userId()), "00-" + clientTrace + "-" + clientSpan + "-01", user.token());
     assertThat(response.statusCode()).isEqualTo(200);
     assertThat(response.headers().firstValue("x-trace-id")).as("the caller's trace continues").contains(clientTrace);
 
@@ -125,7 +128,9 @@ class RestTracingTest {
     String clientSpan = hex(8);
 
     HttpResponse<String> response =
-        post("/v1/orders", order(UUID.randomUUID().toString()), "00-" + clientTrace + "-" + clientSpan + "-01");
+        // An admin may place an order for anyone, so user-svc is asked and answers NOT_FOUND.
+        post("/v1/orders", order(UUID.randomUUID().toString()), "00-" + clientTrace + "-" + clientSpan + "-01",
+            TestIdentity.shared().adminToken());
     assertThat(response.statusCode()).isEqualTo(400);
     assertThat(response.headers().firstValue("x-trace-id")).contains(clientTrace);
 
@@ -148,7 +153,8 @@ class RestTracingTest {
 
   @Test
   void withoutATraceparentTheEdgeStartsTheTraceAndReturnsItsId() throws Exception {
-    HttpResponse<String> response = post("/v1/orders", order(newUser()), null);
+    TestUsers.SignedIn user = newUser();
+    HttpResponse<String> response = post("/v1/orders", order(user.userId()), null, user.token());
     String traceId = response.headers().firstValue("x-trace-id").orElseThrow();
 
     SpanTree trace =
@@ -159,7 +165,7 @@ class RestTracingTest {
 
   @Test
   void anEdgeErrorAlsoCarriesATraceId() throws Exception {
-    HttpResponse<String> response = post("/v1/nowhere", "{}", null);
+    HttpResponse<String> response = post("/v1/nowhere", "{}", null, "no-token");
     assertThat(response.statusCode()).isEqualTo(404);
     assertThat(response.headers().firstValue("x-trace-id")).get().asString().hasSize(32);
   }

@@ -11,10 +11,9 @@ import dev.shopmesh.platform.grpc.GrpcServer;
 import dev.shopmesh.testkit.ChildJvm;
 import dev.shopmesh.testkit.FreePorts;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
+import dev.shopmesh.testkit.TestUsers;
 import dev.shopmesh.testkit.TestPostgres;
-import dev.shopmesh.user.v1.CreateUserRequest;
-import dev.shopmesh.user.v1.User;
-import dev.shopmesh.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.StatusRuntimeException;
@@ -66,14 +65,10 @@ class RandomizedFaultTest {
     ManagedChannel toOrders = ManagedChannelBuilder.forAddress("localhost", orders.server().port()).usePlaintext().build();
     ManagedChannel toPayments = ManagedChannelBuilder.forAddress("localhost", paymentPort).usePlaintext().build();
     try {
-      String buyer =
-          UserServiceGrpc.newBlockingStub(toUsers)
-              .createUser(
-                  CreateUserRequest.newBuilder()
-                      .setUser(User.newBuilder().setName("Chaos").setEmail("chaos@example.com"))
-                      .build())
-              .getUserId();
-      var orderClient = OrderServiceGrpc.newBlockingStub(toOrders);
+      // The buyer signs up and in for real, and orders with their own token.
+      TestUsers.SignedIn chaosBuyer = TestUsers.signUp(toUsers, "Chaos", "chaos@example.com", TestIdentity.PASSWORD);
+      String buyer = chaosBuyer.userId();
+      var orderClient = TestIdentity.as(OrderServiceGrpc.newBlockingStub(toOrders), chaosBuyer.token());
 
       Set<String> received = ConcurrentHashMap.newKeySet();
       AtomicInteger placed = new AtomicInteger();
@@ -138,7 +133,8 @@ class RandomizedFaultTest {
       }
       var counts =
           SagaInvariants.checkSettled(
-              ordersDb, paymentsDb, received, PaymentServiceGrpc.newBlockingStub(toPayments));
+              ordersDb, paymentsDb, received,
+              TestIdentity.as(PaymentServiceGrpc.newBlockingStub(toPayments), TestIdentity.shared().adminToken()));
       System.out.printf(
           "chaos: %d payment-svc kills, %d orders placed, %d client calls failed, %d cancels; %s%n",
           kills.get(), received.size(), failed.get(), cancels.get(), counts);

@@ -10,10 +10,12 @@ import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.grpc.GrpcServer;
 import dev.shopmesh.testkit.FaultProxy;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
 import dev.shopmesh.testkit.TestPostgres;
 import dev.shopmesh.user.v1.CreateUserRequest;
 import dev.shopmesh.user.v1.User;
 import dev.shopmesh.user.v1.UserServiceGrpc;
+import io.grpc.CallCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.util.ArrayList;
@@ -70,11 +72,13 @@ final class Shop implements AutoCloseable {
     ordersDb = TestPostgres.dataSource(TestEnv.databaseName(this.orderEnv));
     Main.Running first = startOrderReplica();
 
-    userClient = UserServiceGrpc.newBlockingStub(channel(users.port()));
-    paymentClient = PaymentServiceGrpc.newBlockingStub(channel(payments.port()));
+    // The test drives the shop as an admin, who may act for any user (ownership is AccessTest's).
+    CallCredentials admin = TestIdentity.bearer(TestIdentity.shared().adminToken());
+    userClient = UserServiceGrpc.newBlockingStub(channel(users.port())).withCallCredentials(admin);
+    paymentClient = PaymentServiceGrpc.newBlockingStub(channel(payments.port())).withCallCredentials(admin);
     ManagedChannel orderChannel = channel(first.server().port());
-    orderClient = OrderServiceGrpc.newBlockingStub(orderChannel);
-    orderAsync = OrderServiceGrpc.newFutureStub(orderChannel);
+    orderClient = OrderServiceGrpc.newBlockingStub(orderChannel).withCallCredentials(admin);
+    orderAsync = OrderServiceGrpc.newFutureStub(orderChannel).withCallCredentials(admin);
   }
 
   /** Another order-svc on the same database (a replica), with its own reconciler. */
@@ -102,7 +106,11 @@ final class Shop implements AutoCloseable {
     return userClient
         .createUser(
             CreateUserRequest.newBuilder()
-                .setUser(User.newBuilder().setName("Buyer").setEmail("b" + UUID.randomUUID() + "@example.com"))
+                .setUser(
+                    User.newBuilder()
+                        .setName("Buyer")
+                        .setEmail("b" + UUID.randomUUID() + "@example.com")
+                        .setPassword(TestIdentity.PASSWORD))
                 .build())
         .getUserId();
   }

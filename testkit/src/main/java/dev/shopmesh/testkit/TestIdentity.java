@@ -211,9 +211,17 @@ public final class TestIdentity implements AutoCloseable {
     return token(c -> c.subject(userId.toString()).claim("roles", List.of(roles)), h -> {});
   }
 
-  /** A valid token of a fresh user id with the role admin. */
+  /**
+   * A valid token of a fresh user id with the role admin, good for an hour (longer than
+   * user-svc's ten minutes, so that a long test keeps one).
+   */
   public String adminToken() {
-    return token(UUID.randomUUID(), "customer", "admin");
+    UUID admin = UUID.randomUUID();
+    return token(
+        c -> c.subject(admin.toString())
+            .claim("roles", List.of("customer", "admin"))
+            .expirationTime(Date.from(Instant.now().plus(Duration.ofHours(1)))),
+        h -> {});
   }
 
   /**
@@ -260,6 +268,13 @@ public final class TestIdentity implements AutoCloseable {
         applier.apply(md);
       }
     };
+  }
+
+  /** A client interceptor that sends {@code authorization: Bearer <token>} (for a whole channel). */
+  public static io.grpc.ClientInterceptor bearerInterceptor(String token) {
+    Metadata md = new Metadata();
+    md.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+    return io.grpc.stub.MetadataUtils.newAttachHeadersInterceptor(md);
   }
 
   /** {@code stub} calling as the holder of {@code token}. */

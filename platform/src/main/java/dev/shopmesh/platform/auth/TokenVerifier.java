@@ -88,6 +88,17 @@ public final class TokenVerifier {
     return new TokenVerifier(new ImmutableJWKSet<>(publicKeys.toPublicJWKSet()), issuer);
   }
 
+  /**
+   * The caller of a token verified before and not yet expired, without any work that could
+   * block (the edge asks this on its event loop, and verifies on another thread otherwise).
+   */
+  public java.util.Optional<Caller> remembered(String token) {
+    Verified known = token == null ? null : verified.get(token);
+    return known != null && known.expiresAtMillis() > System.currentTimeMillis()
+        ? java.util.Optional.of(known.caller())
+        : java.util.Optional.empty();
+  }
+
   /** The caller a token proves, or why it does not. */
   public Caller verify(String token) throws TokenException {
     if (token == null || token.isEmpty()) {
