@@ -119,6 +119,12 @@ class ComposeServicesTest {
     if (name.equals("DESCRIPTOR_SET")) {
       return Repo.file("proto/target/descriptor/shopmesh.protobin").toString();
     }
+    if (name.equals("JWKS_URL")) {
+      return dev.shopmesh.testkit.TestIdentity.shared().jwksUrl();
+    }
+    if (name.equals("SIGNING_KEYS_DIR")) {
+      return dev.shopmesh.testkit.TestIdentity.shared().keysDir().toString();
+    }
     if (name.equals("SHUTDOWN_NOTICE")) {
       return "0s";
     }

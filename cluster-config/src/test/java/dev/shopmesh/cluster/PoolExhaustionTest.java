@@ -44,7 +44,8 @@ class PoolExhaustionTest {
     Running service = ServiceModules.start(main, Env.of(env));
     ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", service.grpcPort()).usePlaintext().build();
     try (Connection admin = TestPostgres.dataSource("payments").getConnection()) {
-      var stub = PaymentServiceGrpc.newBlockingStub(channel);
+      var stub = dev.shopmesh.testkit.TestIdentity.as(
+          PaymentServiceGrpc.newBlockingStub(channel), dev.shopmesh.testkit.TestIdentity.shared().adminToken());
       GetPaymentRequest request = GetPaymentRequest.newBuilder().setPaymentId(UUID.randomUUID().toString()).build();
       admin.setAutoCommit(false);
       try (Statement s = admin.createStatement()) {

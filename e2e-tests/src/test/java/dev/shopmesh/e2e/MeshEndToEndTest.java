@@ -10,6 +10,8 @@ import dev.shopmesh.order.v1.Order;
 import dev.shopmesh.order.v1.OrderServiceGrpc;
 import dev.shopmesh.payment.v1.PaymentServiceGrpc;
 import dev.shopmesh.platform.grpc.HealthProbe;
+import dev.shopmesh.testkit.TestIdentity;
+import dev.shopmesh.testkit.TestUsers;
 import dev.shopmesh.testkit.SagaInvariants;
 import dev.shopmesh.user.v1.CreateUserRequest;
 import dev.shopmesh.user.v1.GetUserRequest;
@@ -69,8 +71,15 @@ class MeshEndToEndTest {
   record Reply(int status, JsonObject body) {}
 
   static Reply rest(String method, String path, String body) throws Exception {
+    return rest(method, path, body, null);
+  }
+
+  static Reply rest(String method, String path, String body, String token) throws Exception {
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(mesh.restUrl() + path)).timeout(Duration.ofSeconds(30));
+    if (token != null) {
+      request.header("authorization", "Bearer " + token);
+    }
     request = body == null ? request.GET() : request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
     HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     return new Reply(response.statusCode(), JsonParser.parseString(response.body()).getAsJsonObject());
@@ -85,24 +94,31 @@ class MeshEndToEndTest {
   @Test
   @org.junit.jupiter.api.Order(1)
   void theShopFlowWorksThroughTheRestEdge() throws Exception {
-    Reply user = rest("POST", "/v1/users", "{\"name\": \"E2E\", \"email\": \"e2e-" + UUID.randomUUID() + "@example.com\"}");
-    assertThat(user.status()).isEqualTo(200);
-    String userId = user.body().get("userId").getAsString();
+    // Sign up and in through the edge, as a client does; the token goes on every later call.
+    TestUsers.SignedIn customer = TestUsers.signUpRest(mesh.restUrl());
+    String userId = customer.userId();
+    String token = customer.token();
 
-    Reply order = rest("POST", "/v1/orders?requestId=" + UUID.randomUUID(), orderJson(userId, 2500));
+    Reply anonymous = rest("POST", "/v1/orders", orderJson(userId, 2500), null);
+    assertThat(anonymous.status()).as("no token").isEqualTo(401);
+
+    Reply order = rest("POST", "/v1/orders?requestId=" + UUID.randomUUID(), orderJson(userId, 2500), token);
     assertThat(order.status()).isEqualTo(200);
     assertThat(order.body().get("state").getAsString()).isEqualTo("CONFIRMED");
     assertThat(order.body().get("totalMinor").getAsString()).as("int64 as a string").isEqualTo("2500");
     String orderId = order.body().get("orderId").getAsString();
     orderIds.add(orderId);
 
-    Reply unknown = rest("POST", "/v1/orders", orderJson(UUID.randomUUID().toString(), 100));
+    Reply forAnother = rest("POST", "/v1/orders", orderJson(UUID.randomUUID().toString(), 100), token);
+    assertThat(forAnother.status()).as("a customer orders only for themself").isEqualTo(403);
+    String admin = TestUsers.adminRest(mesh.restUrl(), MeshProcess.ADMIN_EMAIL, MeshProcess.ADMIN_PASSWORD).token();
+    Reply unknown = rest("POST", "/v1/orders", orderJson(UUID.randomUUID().toString(), 100), admin);
     assertThat(unknown.status()).isEqualTo(400);
     assertThat(unknown.body().get("message").getAsString()).contains("not found");
 
-    Reply cancelled = rest("POST", "/v1/orders/" + orderId + ":cancel", "{}");
+    Reply cancelled = rest("POST", "/v1/orders/" + orderId + ":cancel", "{}", token);
     assertThat(cancelled.body().get("state").getAsString()).isEqualTo("CANCELLED");
-    Reply payments = rest("GET", "/v1/payments?orderId=" + orderId, null);
+    Reply payments = rest("GET", "/v1/payments?orderId=" + orderId, null, token);
     assertThat(payments.body().getAsJsonArray("payments").get(0).getAsJsonObject().get("state").getAsString())
         .isEqualTo("REFUNDED");
   }
@@ -110,15 +126,14 @@ class MeshEndToEndTest {
   @Test
   @org.junit.jupiter.api.Order(2)
   void generatedStubsWorkThroughTheGrpcEdge() {
-    var users = UserServiceGrpc.newBlockingStub(edgeGrpc);
-    User user =
-        users.createUser(
-            CreateUserRequest.newBuilder()
-                .setUser(User.newBuilder().setName("Stub").setEmail("stub-" + UUID.randomUUID() + "@example.com"))
-                .build());
-    assertThat(users.getUser(GetUserRequest.newBuilder().setUserId(user.getUserId()).build())).isEqualTo(user);
+    TestUsers.SignedIn signedIn = TestUsers.signUp(edgeGrpc);
+    var users = TestIdentity.as(UserServiceGrpc.newBlockingStub(edgeGrpc), signedIn.token());
+    User user = users.getUser(GetUserRequest.newBuilder().setUserId(signedIn.userId()).build());
+    assertThat(user.getEmail()).isEqualTo(signedIn.email());
 
-    Order order = OrderServiceGrpc.newBlockingStub(edgeGrpc).createOrder(order(user.getUserId(), UUID.randomUUID()));
+    Order order =
+        TestIdentity.as(OrderServiceGrpc.newBlockingStub(edgeGrpc), signedIn.token())
+            .createOrder(order(user.getUserId(), UUID.randomUUID()));
     assertThat(order.getState()).isEqualTo(Order.State.CONFIRMED);
     orderIds.add(order.getOrderId());
   }
@@ -137,14 +152,9 @@ class MeshEndToEndTest {
   @Test
   @org.junit.jupiter.api.Order(3)
   void killingOneReplicaOfEachServiceFailsNoRequestWithAnythingButUnavailable() throws Exception {
-    var users = UserServiceGrpc.newBlockingStub(edgeGrpc);
-    String userId =
-        users.createUser(
-                CreateUserRequest.newBuilder()
-                    .setUser(User.newBuilder().setName("Stream").setEmail("stream-" + UUID.randomUUID() + "@example.com"))
-                    .build())
-            .getUserId();
-    var orders = OrderServiceGrpc.newBlockingStub(edgeGrpc);
+    TestUsers.SignedIn streamer = TestUsers.signUp(edgeGrpc);
+    String userId = streamer.userId();
+    var orders = TestIdentity.as(OrderServiceGrpc.newBlockingStub(edgeGrpc), streamer.token());
     AtomicBoolean streaming = new AtomicBoolean(true);
     List<Status.Code> failures = new ArrayList<>();
     int[] succeeded = new int[1];
@@ -207,8 +217,9 @@ class MeshEndToEndTest {
     }
     var counts =
         SagaInvariants.checkSettled(
-            ordersDb, database("payments"), orderIds, PaymentServiceGrpc.newBlockingStub(
-                ManagedChannelBuilder.forAddress("localhost", mesh.servicePort(2, 1)).usePlaintext().build()));
+            ordersDb, database("payments"), orderIds, TestIdentity.as(PaymentServiceGrpc.newBlockingStub(
+                ManagedChannelBuilder.forAddress("localhost", mesh.servicePort(2, 1)).usePlaintext().build()),
+                TestUsers.admin(edgeGrpc, MeshProcess.ADMIN_EMAIL, MeshProcess.ADMIN_PASSWORD).token()));
     System.out.println(counts);
     try (var c = ordersDb.getConnection();
         var rs = c.createStatement().executeQuery("SHOW synchronous_commit")) {

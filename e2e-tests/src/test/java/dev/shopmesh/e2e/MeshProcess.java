@@ -23,6 +23,9 @@ final class MeshProcess implements AutoCloseable {
   final int servicePortBase;
   final int httpPort = FreePorts.next();
   final int grpcPort = FreePorts.next();
+  static final String ADMIN_EMAIL = "e2e-admin@example.com";
+  static final String ADMIN_PASSWORD = "e2e-admin-" + java.util.UUID.randomUUID();
+  final int jwksPort = freeJwksBase();
   final Path home;
   private final Process process;
   private final List<String> output = new CopyOnWriteArrayList<>();
@@ -47,8 +50,25 @@ final class MeshProcess implements AutoCloseable {
     pb.environment().put("MESH_SKIP_BUILD", "1"); // this build has just packaged every jar
     pb.environment().put("RECONCILE_INTERVAL", "1s");
     pb.environment().put("RECONCILE_MIN_AGE", "2s");
+    // user-svc's JWKS listeners on free ports, and an admin of this run's own.
+    pb.environment().put("MESH_JWKS_PORT", Integer.toString(jwksPort));
+    pb.environment().put("BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL);
+    pb.environment().put("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD);
     process = pb.start();
     Thread.ofPlatform().daemon().start(this::pump);
+  }
+
+  /** A JWKS base port with the next replica's (+10) free too. */
+  private static int freeJwksBase() {
+    for (int attempt = 0; attempt < 100; attempt++) {
+      int base = 40000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(2000) * 10;
+      try (var a = new java.net.ServerSocket(base); var b = new java.net.ServerSocket(base + 10)) {
+        return base;
+      } catch (IOException taken) {
+        // another
+      }
+    }
+    throw new IllegalStateException("no free JWKS ports");
   }
 
   /** A base port with every service port of every replica free. */

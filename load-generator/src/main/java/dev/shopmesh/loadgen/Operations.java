@@ -51,15 +51,20 @@ final class Operations {
     long deadline = timeout.toNanos();
     return inRootContext(() -> {
       GrpcCall<dev.shopmesh.user.v1.User> call = new GrpcCall<>();
+      UserPool.Member user = users.any();
       stubs[channels.nextIndex()]
           .withDeadlineAfter(deadline, TimeUnit.NANOSECONDS)
-          .getUser(GetUserRequest.newBuilder().setUserId(users.any()).build(), call);
+          .withCallCredentials(bearer(user))
+          .getUser(GetUserRequest.newBuilder().setUserId(user.id()).build(), call);
       return call;
     });
   }
 
   static Operation restGetUser(RestClient rest, UserPool users) {
-    return () -> http(rest.get("/v1/users/" + users.any()));
+    return () -> {
+      UserPool.Member user = users.any();
+      return http(rest.get("/v1/users/" + user.id(), user.authorization()));
+    };
   }
 
   static Operation grpcCreateOrder(GrpcChannels channels, UserPool users, Duration timeout) {
@@ -70,7 +75,8 @@ final class Operations {
     long deadline = timeout.toNanos();
     return inRootContext(() -> {
       ThreadLocalRandom random = ThreadLocalRandom.current();
-      Order.Builder order = Order.newBuilder().setUserId(users.any()).setCurrencyCode("EUR");
+      UserPool.Member user = users.any();
+      Order.Builder order = Order.newBuilder().setUserId(user.id()).setCurrencyCode("EUR");
       int lines = 1 + random.nextInt(3);
       for (int i = 0; i < lines; i++) {
         order.addItems(
@@ -82,6 +88,7 @@ final class Operations {
       GrpcCall<Order> call = new GrpcCall<>();
       stubs[channels.nextIndex()]
           .withDeadlineAfter(deadline, TimeUnit.NANOSECONDS)
+          .withCallCredentials(bearer(user))
           .createOrder(
               CreateOrderRequest.newBuilder().setOrder(order).setRequestId(requestId(random)).build(), call);
       return call;
@@ -91,10 +98,11 @@ final class Operations {
   static Operation restCreateOrder(RestClient rest, UserPool users) {
     return () -> {
       ThreadLocalRandom random = ThreadLocalRandom.current();
+      UserPool.Member user = users.any();
       StringBuilder json =
           new StringBuilder(256)
               .append("{\"userId\":\"")
-              .append(users.any())
+              .append(user.id())
               .append("\",\"currencyCode\":\"EUR\",\"items\":[");
       int lines = 1 + random.nextInt(3);
       for (int i = 0; i < lines; i++) {
@@ -110,7 +118,9 @@ final class Operations {
       json.append("]}");
       return http(
           rest.post(
-              "/v1/orders?requestId=" + requestId(random), json.toString().getBytes(StandardCharsets.UTF_8)));
+              "/v1/orders?requestId=" + requestId(random),
+              json.toString().getBytes(StandardCharsets.UTF_8),
+              user.authorization()));
     };
   }
 
@@ -153,6 +163,18 @@ final class Operations {
 
   private static CompletableFuture<String> http(CompletableFuture<HttpReply> reply) {
     return reply.handle((r, e) -> e != null ? Outcomes.of(e) : Outcomes.http(r.status()));
+  }
+
+  /** The user's token as call credentials (metadata {@code authorization: Bearer ...}). */
+  static io.grpc.CallCredentials bearer(UserPool.Member user) {
+    io.grpc.Metadata md = new io.grpc.Metadata();
+    md.put(io.grpc.Metadata.Key.of("authorization", io.grpc.Metadata.ASCII_STRING_MARSHALLER), user.authorization());
+    return new io.grpc.CallCredentials() {
+      @Override
+      public void applyRequestMetadata(RequestInfo info, java.util.concurrent.Executor executor, MetadataApplier applier) {
+        applier.apply(md);
+      }
+    };
   }
 
   /** A random (version 4) UUID, without SecureRandom's cost on every request. */

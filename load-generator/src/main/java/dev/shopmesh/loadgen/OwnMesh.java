@@ -47,6 +47,19 @@ final class OwnMesh implements AutoCloseable {
             URI.create("http://localhost:" + ports.edgeHttp()));
   }
 
+  /** A port from which the JWKS ports of every replica (+10 each) are likely free. */
+  private static int freeJwksBase() {
+    for (int attempt = 0; attempt < 50; attempt++) {
+      int base = 30000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(2000) * 10;
+      try (var a = new java.net.ServerSocket(base); var b = new java.net.ServerSocket(base + 10)) {
+        return base;
+      } catch (java.io.IOException taken) {
+        // try another
+      }
+    }
+    return 8081;
+  }
+
   /** Starts the launcher and returns at once; {@link #awaitUp} waits for the mesh. */
   static OwnMesh launch(Path root, Path home, int replicas, Path outDir, PrintStream out) throws IOException {
     Path launcherJar = jar(root, "mesh-launcher");
@@ -66,7 +79,14 @@ final class OwnMesh implements AutoCloseable {
         "bench: starting a mesh of our own, %d replica(s) per service (data in %s, output in %s)%n",
         replicas, meshHome, log);
     Process launcher =
-        spawn(command, Map.of("MESH_HOME", meshHome.toString(), "MESH_ROOT", root.toString()), log);
+        spawn(
+            command,
+            Map.of(
+                "MESH_HOME", meshHome.toString(),
+                "MESH_ROOT", root.toString(),
+                // user-svc's JWKS listeners (8081 + 10·k under ./mesh up): a free range of our own
+                "MESH_JWKS_PORT", Integer.toString(freeJwksBase())),
+            log);
     return new OwnMesh(root, meshHome, ports, outDir, launcher);
   }
 

@@ -77,9 +77,24 @@ final class RestClient implements AutoCloseable {
     return exchange(request(HttpMethod.GET, pathAndQuery, Unpooled.EMPTY_BUFFER));
   }
 
+  /** A GET sent with {@code authorization: <authorization>}. */
+  CompletableFuture<HttpReply> get(String pathAndQuery, String authorization) {
+    FullHttpRequest request = request(HttpMethod.GET, pathAndQuery, Unpooled.EMPTY_BUFFER);
+    request.headers().set(HttpHeaderNames.AUTHORIZATION, authorization);
+    return exchange(request);
+  }
+
   CompletableFuture<HttpReply> post(String pathAndQuery, byte[] json) {
     FullHttpRequest request = request(HttpMethod.POST, pathAndQuery, Unpooled.wrappedBuffer(json));
     request.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    return exchange(request);
+  }
+
+  /** A POST sent with {@code authorization: <authorization>}. */
+  CompletableFuture<HttpReply> post(String pathAndQuery, byte[] json, String authorization) {
+    FullHttpRequest request = request(HttpMethod.POST, pathAndQuery, Unpooled.wrappedBuffer(json));
+    request.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.APPLICATION_JSON);
+    request.headers().set(HttpHeaderNames.AUTHORIZATION, authorization);
     return exchange(request);
   }
 

@@ -14,18 +14,22 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The data the scenarios need, created before any timing: users, through CreateUser, a few at a
- * time. Their emails carry a per-run tag, so that runs against a long-lived mesh never collide.
+ * The data the scenarios need, created before any timing: users, signed up (CreateUser) and
+ * signed in once (CreateSession), a few at a time; the scenarios reuse their access tokens. Their
+ * emails carry a per-run tag, so that runs against a long-lived mesh never collide. Tokens last
+ * ten minutes: a longer run would need to refresh them (not done).
  */
 final class SetupData {
   private static final int PARALLEL = 8;
+  private static final String PASSWORD = "bench-password-not-secret";
 
   private SetupData() {}
 
   static UserPool createUsers(Channel channel, int count, Duration timeout) throws InterruptedException {
     String tag = Long.toString(System.currentTimeMillis(), 36) + Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36);
     var stub = UserServiceGrpc.newBlockingStub(channel);
-    Queue<String> ids = new ConcurrentLinkedQueue<>();
+    var sessions = dev.shopmesh.user.v1.SessionServiceGrpc.newBlockingStub(channel);
+    Queue<UserPool.Member> ids = new ConcurrentLinkedQueue<>();
     Queue<String> failures = new ConcurrentLinkedQueue<>();
     List<Thread> workers = new ArrayList<>();
     for (int w = 0; w < PARALLEL; w++) {
@@ -40,14 +44,24 @@ final class SetupData {
                               .setUser(
                                   User.newBuilder()
                                       .setName("Bench User " + i)
-                                      .setEmail("bench-" + tag + "-" + i + "@example.com"))
+                                      .setEmail("bench-" + tag + "-" + i + "@example.com")
+                                      .setPassword(PASSWORD))
                               .setRequestId(Operations.requestId(ThreadLocalRandom.current()))
                               .build();
                       try {
-                        ids.add(
+                        String id =
                             stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
                                 .createUser(request)
-                                .getUserId());
+                                .getUserId();
+                        String token =
+                            sessions.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                                .createSession(
+                                    dev.shopmesh.user.v1.CreateSessionRequest.newBuilder()
+                                        .setEmail(request.getUser().getEmail())
+                                        .setPassword(PASSWORD)
+                                        .build())
+                                .getAccessToken();
+                        ids.add(new UserPool.Member(id, token));
                       } catch (StatusRuntimeException e) {
                         failures.add(e.getStatus().getCode() + ": " + e.getStatus().getDescription());
                       }

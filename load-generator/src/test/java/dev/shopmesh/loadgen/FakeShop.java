@@ -42,6 +42,7 @@ final class FakeShop implements AutoCloseable {
         NettyServerBuilder.forAddress(new InetSocketAddress(loopback, 0))
             .addService(new Users())
             .addService(new Orders())
+            .addService(new Sessions())
             .addService(new HealthStatusManager().getHealthService())
             .build()
             .start();
@@ -92,6 +93,16 @@ final class FakeShop implements AutoCloseable {
         return;
       }
       response.onNext(User.newBuilder().setUserId(request.getUserId()).setName("x").build());
+      response.onCompleted();
+    }
+  }
+
+  /** Signs anyone in, with a token nobody checks here. */
+  private static final class Sessions extends dev.shopmesh.user.v1.SessionServiceGrpc.SessionServiceImplBase {
+    @Override
+    public void createSession(
+        dev.shopmesh.user.v1.CreateSessionRequest request, StreamObserver<dev.shopmesh.user.v1.Session> response) {
+      response.onNext(dev.shopmesh.user.v1.Session.newBuilder().setAccessToken("fake-token").build());
       response.onCompleted();
     }
   }

@@ -25,6 +25,8 @@ public final class MeshDemo {
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final String baseUrl;
   private int step;
+  /** The signed-in user's access token, sent as authorization: Bearer; null for none. */
+  private String token;
 
   private MeshDemo(String baseUrl) {
     this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
@@ -55,12 +57,27 @@ public final class MeshDemo {
 
   private void run() throws IOException, InterruptedException {
     OUT.println("shopmesh demo against " + baseUrl);
+    String password = "correct horse battery staple";
+    String email = "ada+" + UUID.randomUUID() + "@example.com";
     JsonElement user =
-        call("Create a user", "POST", "/v1/users",
-            "{\"name\": \"Ada Lovelace\", \"email\": \"ada+" + UUID.randomUUID() + "@example.com\"}", 200);
+        call("Sign up (a user with a password)", "POST", "/v1/users",
+            "{\"name\": \"Ada Lovelace\", \"email\": \"" + email + "\", \"password\": \"" + password + "\"}", 200);
     String userId = field(user, "userId");
 
+    JsonElement session =
+        call("Sign in (an access token, a refresh token)", "POST", "/v1/sessions",
+            "{\"email\": \"" + email + "\", \"password\": \"" + password + "\"}", 200);
+    token = field(session, "accessToken");
+
+    call("Sign in with a wrong password (401, like an unknown email)", "POST", "/v1/sessions",
+        "{\"email\": \"" + email + "\", \"password\": \"not the password\"}", 401);
+
     String order = "{\"userId\": \"%s\", \"currencyCode\": \"EUR\", \"items\": [{\"sku\": \"%s\", \"quantity\": %d, \"unitPriceMinor\": \"%d\"}]}";
+    String anonymous = token;
+    token = null;
+    call("Order without a token (401)", "POST", "/v1/orders", order.formatted(userId, "book", 1, 1250), 401);
+    token = anonymous;
+
     JsonElement confirmed =
         call("Order two books (within the payment limit: CONFIRMED)", "POST",
             "/v1/orders?requestId=" + UUID.randomUUID(), order.formatted(userId, "book", 2, 1250), 200);
@@ -72,11 +89,22 @@ public final class MeshDemo {
             order.formatted(userId, "car", 1, 150_000), 200);
     expect(declined, "state", "PAYMENT_DECLINED");
 
-    call("Order for a user who does not exist (400, FAILED_PRECONDITION)", "POST", "/v1/orders",
-        order.formatted(UUID.randomUUID(), "book", 1, 1250), 400);
+    // A second customer: Ada's data is not theirs to read, and not theirs to order for.
+    String bobEmail = "bob+" + UUID.randomUUID() + "@example.com";
+    String adaToken = token;
+    token = null;
+    call("Another user, Bob, signs up", "POST", "/v1/users",
+        "{\"name\": \"Bob\", \"email\": \"" + bobEmail + "\", \"password\": \"" + password + "\"}", 200);
+    JsonElement bob =
+        call("Bob signs in", "POST", "/v1/sessions",
+            "{\"email\": \"" + bobEmail + "\", \"password\": \"" + password + "\"}", 200);
+    token = field(bob, "accessToken");
+    call("Bob reads Ada's order (403, exactly as for an order that does not exist)", "GET", "/v1/orders/" + orderId, null, 403);
+    call("Bob places an order in Ada's name (403)", "POST", "/v1/orders", order.formatted(userId, "book", 1, 1250), 403);
+    token = adaToken;
 
     JsonElement cancelled =
-        call("Cancel the confirmed order (its payment is refunded)", "POST",
+        call("Ada cancels the confirmed order (its payment is refunded)", "POST",
             "/v1/orders/" + orderId + ":cancel", "{}", 200);
     expect(cancelled, "state", "CANCELLED");
 
@@ -96,6 +124,10 @@ public final class MeshDemo {
     OUT.println(method + " " + path);
     HttpRequest.Builder request =
         HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(Duration.ofSeconds(15));
+    if (token != null) {
+      OUT.println("authorization: Bearer " + token.substring(0, Math.min(16, token.length())) + "…");
+      request.header("authorization", "Bearer " + token);
+    }
     if (body == null) {
       request.GET();
     } else {

@@ -89,6 +89,7 @@ public final class MeshMain {
 
     Mesh.say("starting PostgreSQL on port " + options.pgPort() + " (data in " + home.resolve("pgdata") + ")");
     postgres = LocalPostgres.start(home.resolve("pgdata"), options.pgPort());
+    DevKeys.ensure(home);
     List<MeshPlan.Replica> plan = MeshPlan.replicas(options);
     for (MeshPlan.Database db : MeshPlan.databases()) {
       postgres.ensureDatabase(db.name(), db.role(), db.password());

@@ -66,6 +66,7 @@ final class MeshPlan {
             "postgres://%s:%s@localhost:%d/%s"
                 .formatted(service.database().role(), service.database().password(), options.pgPort(), service.database().name()));
         env.put("DB_POOL_SIZE", System.getenv().getOrDefault("DB_POOL_SIZE", "5"));
+        env.putAll(DevIdentity.env(options.home(), service.name(), k, System.getenv()));
         if (service.name().equals("order-svc")) {
           // order-svc balances over every replica of its peers.
           env.put("USER_SVC_TARGET", targets(options, 0));
@@ -89,6 +90,7 @@ final class MeshPlan {
     edge.put("USER_SVC_TARGET", targets(options, 0));
     edge.put("ORDER_SVC_TARGET", targets(options, 1));
     edge.put("PAYMENT_SVC_TARGET", targets(options, 2));
+    edge.putAll(DevIdentity.env(options.home(), EDGE, 0, System.getenv()));
     Aot edgeAot = aot(options, "edge-rest-adapter", true);
     replicas.add(
         new Replica(

@@ -9,6 +9,7 @@ import dev.shopmesh.order.v1.ListOrdersResponse;
 import dev.shopmesh.order.v1.Order;
 import dev.shopmesh.order.v1.OrderServiceGrpc;
 import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.platform.paging.PageRequest;
 import io.grpc.stub.StreamObserver;
@@ -29,9 +30,18 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
 
   @Override
   public void createOrder(CreateOrderRequest request, StreamObserver<Order> response) {
+    Caller caller = Caller.require();
+    // The order is the caller's: an empty user_id means them; another user's is for admins only.
+    Order asked = request.getOrder();
+    if (asked.getUserId().isEmpty()) {
+      asked = asked.toBuilder().setUserId(caller.userId().toString()).build();
+    } else if (!caller.isAdmin() && !asked.getUserId().equalsIgnoreCase(caller.userId().toString())) {
+      throw OrderSaga.ERRORS.permissionDenied(
+          "ORDER_FOR_ANOTHER_USER", "you may place orders only for yourself (leave user_id empty, or give your own)", Map.of());
+    }
     var violations = new FieldViolations();
     violations.check(request.hasOrder(), "order", "is required");
-    NewOrder order = NewOrder.validate(request.getOrder(), violations);
+    NewOrder order = NewOrder.validate(asked, violations);
     Optional<UUID> requestId = Ids.requestId(request.getRequestId(), violations);
     violations.throwIfAny(OrderSaga.ERRORS);
 
@@ -46,15 +56,9 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
     Optional<UUID> id = Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
     violations.throwIfAny(OrderSaga.ERRORS);
 
+    Caller caller = Caller.require();
     OrderRow order =
-        store
-            .get(id.orElseThrow())
-            .orElseThrow(
-                () ->
-                    OrderSaga.ERRORS.notFound(
-                        "ORDER_NOT_FOUND",
-                        "order " + request.getOrderId() + " not found",
-                        Map.of("order_id", request.getOrderId())));
+        store.get(id.orElseThrow(), caller).orElseThrow(() -> OrderSaga.notVisible(request.getOrderId(), caller));
     response.onNext(order.toProto(store.items(order.orderId())));
     response.onCompleted();
   }
@@ -71,7 +75,7 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
             request.getPageSize(), request.getPageToken(), "orders|" + request.getUserId(), violations);
     violations.throwIfAny(OrderSaga.ERRORS);
 
-    var page = paging.page(store.page(userId, paging), OrderRow::orderId);
+    var page = paging.page(store.page(userId, paging, Caller.require()), OrderRow::orderId);
     Map<UUID, List<LineItem>> items = store.items(page.items().stream().map(OrderRow::orderId).toList());
     var out = ListOrdersResponse.newBuilder().setNextPageToken(page.nextPageToken());
     page.items().forEach(row -> out.addOrders(row.toProto(items.getOrDefault(row.orderId(), List.of()))));
@@ -85,7 +89,7 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
     Optional<UUID> id = Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
     violations.throwIfAny(OrderSaga.ERRORS);
 
-    OrderRow order = saga.cancel(id.orElseThrow());
+    OrderRow order = saga.cancel(id.orElseThrow(), Caller.require());
     response.onNext(order.toProto(store.items(order.orderId())));
     response.onCompleted();
   }

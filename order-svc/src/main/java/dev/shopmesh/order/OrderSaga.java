@@ -5,6 +5,7 @@ import dev.shopmesh.payment.v1.Payment;
 import dev.shopmesh.payment.v1.PaymentServiceGrpc;
 import dev.shopmesh.payment.v1.RefundRequest;
 import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.platform.telemetry.Telemetry;
@@ -132,7 +133,9 @@ final class OrderSaga {
       Status.Code code = e.getStatus().getCode();
       Map<String, String> meta = Map.of("user_id", userId.toString());
       throw switch (code) {
-        case NOT_FOUND ->
+        // PERMISSION_DENIED: the caller's own token does not see the user (an id of their own
+        // that no longer exists), which user-svc answers exactly like a missing one.
+        case NOT_FOUND, PERMISSION_DENIED ->
             ERRORS.failedPrecondition("USER_NOT_FOUND", "user " + userId + " not found", meta);
         case DEADLINE_EXCEEDED ->
             ERRORS.deadlineExceeded(
@@ -185,19 +188,25 @@ final class OrderSaga {
         .orElseThrow();
   }
 
-  /** Cancels an order, refunding its payment; a cancelled order comes back unchanged. */
-  OrderRow cancel(UUID orderId) {
+  /**
+   * What a caller gets for an order they may not see: for a customer, PERMISSION_DENIED whether
+   * it is someone else's or does not exist (AIP-211); for an admin, NOT_FOUND.
+   */
+  static io.grpc.StatusRuntimeException notVisible(String orderId, Caller caller) {
+    return caller.isAdmin()
+        ? ERRORS.notFound("ORDER_NOT_FOUND", "order " + orderId + " not found", Map.of("order_id", orderId))
+        : ERRORS.permissionDenied(
+            "ORDER_NOT_ACCESSIBLE", "permission denied on order " + orderId + " (or it does not exist)", Map.of("order_id", orderId));
+  }
+
+  /**
+   * Cancels an order of the caller's, refunding its payment; a cancelled order comes back
+   * unchanged. Someone else's order changes nothing and calls no Refund.
+   */
+  OrderRow cancel(UUID orderId, Caller caller) {
     Span.current().setAttribute(ORDER_ID, orderId.toString());
     while (true) {
-      OrderRow order =
-          store
-              .get(orderId)
-              .orElseThrow(
-                  () ->
-                      ERRORS.notFound(
-                          "ORDER_NOT_FOUND",
-                          "order " + orderId + " not found",
-                          Map.of("order_id", orderId.toString())));
+      OrderRow order = store.get(orderId, caller).orElseThrow(() -> notVisible(orderId.toString(), caller));
       switch (order.state()) {
         case OrderRow.CANCELLED -> {
           return order;
@@ -208,7 +217,7 @@ final class OrderSaga {
                 "order " + orderId + " was declined; only pending or confirmed orders can be cancelled",
                 Map.of("order_id", orderId.toString(), "state", order.state()));
         default -> {
-          Optional<OrderRow> cancelled = store.cancel(orderId);
+          Optional<OrderRow> cancelled = store.cancel(orderId, caller);
           if (cancelled.isPresent()) {
             return refund(store, cancelled.get());
           }

@@ -1,6 +1,7 @@
 package dev.shopmesh.order;
 
 import dev.shopmesh.order.v1.LineItem;
+import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.paging.PageRequest;
 import java.time.Duration;
 import java.util.List;
@@ -56,11 +57,17 @@ final class OrderStore {
   private static final String BY_REQUEST_ID = "SELECT * FROM orders WHERE request_id = :requestId";
   private static final String LINES =
       "SELECT * FROM order_items WHERE order_id = ANY(:orderIds) ORDER BY order_id, line";
+  /** One order, if the caller may see it: an admin sees any, a customer only their own. */
+  private static final String BY_ID_FOR_CALLER =
+      "SELECT * FROM orders WHERE order_id = :orderId AND (:admin OR user_id = :caller)";
   private static final String PAGE =
-      "SELECT * FROM orders WHERE order_id > :after ORDER BY order_id LIMIT :limit";
+      """
+      SELECT * FROM orders WHERE order_id > :after AND (:admin OR user_id = :caller)
+      ORDER BY order_id LIMIT :limit
+      """;
   private static final String PAGE_OF_USER =
       """
-      SELECT * FROM orders WHERE user_id = :userId AND order_id > :after
+      SELECT * FROM orders WHERE user_id = :userId AND order_id > :after AND (:admin OR user_id = :caller)
       ORDER BY order_id LIMIT :limit
       """;
   private static final String SETTLE_PENDING =
@@ -74,6 +81,7 @@ final class OrderStore {
       """
       UPDATE orders SET state = 'CANCELLED', refund_pending = true, update_time = now()
       WHERE order_id = :orderId AND state IN ('PENDING_PAYMENT', 'CONFIRMED')
+        AND (:admin OR user_id = :caller)
       RETURNING *
       """;
   private static final String REFUND_SETTLED =
@@ -155,6 +163,13 @@ final class OrderStore {
     return one(BY_ID, q -> q.bind("orderId", orderId));
   }
 
+  /** The order, if {@code caller} may see it. */
+  Optional<OrderRow> get(UUID orderId, Caller caller) {
+    return one(
+        BY_ID_FOR_CALLER,
+        q -> q.bind("orderId", orderId).bind("caller", caller.userId()).bind("admin", caller.isAdmin()));
+  }
+
   Optional<OrderRow> byRequestId(UUID requestId) {
     return one(BY_REQUEST_ID, q -> q.bind("requestId", requestId));
   }
@@ -181,9 +196,12 @@ final class OrderStore {
         q -> q.bind("orderId", orderId).bind("state", state).bind("paymentId", paymentId).bind("failureReason", reason));
   }
 
-  /** Cancels a PENDING_PAYMENT or CONFIRMED order; empty when it was in neither state. */
-  Optional<OrderRow> cancel(UUID orderId) {
-    return one(CANCEL, q -> q.bind("orderId", orderId));
+  /**
+   * Cancels a PENDING_PAYMENT or CONFIRMED order of {@code caller}'s (any, for an admin); empty
+   * when it was in neither state or is not theirs.
+   */
+  Optional<OrderRow> cancel(UUID orderId, Caller caller) {
+    return one(CANCEL, q -> q.bind("orderId", orderId).bind("caller", caller.userId()).bind("admin", caller.isAdmin()));
   }
 
   /** Notes that no money stays captured for a cancelled order. */
@@ -212,13 +230,16 @@ final class OrderStore {
     return one(LOCK_UNSETTLED, q -> q.bind("orderId", orderId));
   }
 
-  List<OrderRow> page(Optional<UUID> userId, PageRequest paging) {
+  /** A page of the orders {@code caller} may see (of {@code userId} only, when given). */
+  List<OrderRow> page(Optional<UUID> userId, PageRequest paging, Caller caller) {
     return with(
         h -> {
           Query query =
               h.createQuery(userId.isPresent() ? PAGE_OF_USER : PAGE)
                   .bind("after", paging.afterOrStart())
-                  .bind("limit", paging.fetchLimit());
+                  .bind("limit", paging.fetchLimit())
+                  .bind("caller", caller.userId())
+                  .bind("admin", caller.isAdmin());
           userId.ifPresent(id -> query.bind("userId", id));
           return query.mapTo(OrderRow.class).list();
         });

@@ -8,6 +8,7 @@ import dev.shopmesh.payment.v1.Payment;
 import dev.shopmesh.payment.v1.PaymentServiceGrpc;
 import dev.shopmesh.payment.v1.RefundRequest;
 import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.Money;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
@@ -68,15 +69,21 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
     Optional<UUID> id = Ids.parse(request.getPaymentId(), violations, "payment_id", "a payment id");
     violations.throwIfAny(ERRORS);
 
+    Caller caller = Caller.require();
     PaymentRow row =
         store
-            .get(id.orElseThrow())
+            .get(id.orElseThrow(), caller)
             .orElseThrow(
                 () ->
-                    ERRORS.notFound(
-                        "PAYMENT_NOT_FOUND",
-                        "payment " + request.getPaymentId() + " not found",
-                        Map.of("payment_id", request.getPaymentId())));
+                    caller.isAdmin()
+                        ? ERRORS.notFound(
+                            "PAYMENT_NOT_FOUND",
+                            "payment " + request.getPaymentId() + " not found",
+                            Map.of("payment_id", request.getPaymentId()))
+                        : ERRORS.permissionDenied(
+                            "PAYMENT_NOT_ACCESSIBLE",
+                            "permission denied on payment " + request.getPaymentId() + " (or it does not exist)",
+                            Map.of("payment_id", request.getPaymentId())));
     response.onNext(row.toProto());
     response.onCompleted();
   }
@@ -94,7 +101,7 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
             request.getPageSize(), request.getPageToken(), "payments|" + request.getOrderId(), violations);
     violations.throwIfAny(ERRORS);
 
-    var page = paging.page(store.page(orderId, paging), PaymentRow::paymentId);
+    var page = paging.page(store.page(orderId, paging, Caller.require()), PaymentRow::paymentId);
     var out = ListPaymentsResponse.newBuilder().setNextPageToken(page.nextPageToken());
     page.items().forEach(row -> out.addPayments(row.toProto()));
     response.onNext(out.build());

@@ -1,6 +1,7 @@
 package dev.shopmesh.payment;
 
 import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.paging.PageRequest;
 import java.util.List;
 import java.util.Optional;
@@ -30,11 +31,17 @@ final class PaymentStore {
       """;
   private static final String BY_ID = "SELECT * FROM payments WHERE payment_id = :paymentId";
   private static final String BY_ORDER = "SELECT * FROM payments WHERE order_id = :orderId";
+  /** Reads carry the caller: a customer's query can only match their own payments. */
+  private static final String BY_ID_FOR_CALLER =
+      "SELECT * FROM payments WHERE payment_id = :paymentId AND (:admin OR user_id = :caller)";
   private static final String PAGE =
-      "SELECT * FROM payments WHERE payment_id > :after ORDER BY payment_id LIMIT :limit";
+      """
+      SELECT * FROM payments WHERE payment_id > :after AND (:admin OR user_id = :caller)
+      ORDER BY payment_id LIMIT :limit
+      """;
   private static final String PAGE_OF_ORDER =
       """
-      SELECT * FROM payments WHERE order_id = :orderId AND payment_id > :after
+      SELECT * FROM payments WHERE order_id = :orderId AND payment_id > :after AND (:admin OR user_id = :caller)
       ORDER BY payment_id LIMIT :limit
       """;
 
@@ -108,13 +115,26 @@ final class PaymentStore {
     return one(BY_ID, "paymentId", paymentId);
   }
 
-  List<PaymentRow> page(Optional<UUID> orderId, PageRequest paging) {
+  /** The payment, if {@code caller} may see it: an admin any, a customer their own. */
+  Optional<PaymentRow> get(UUID paymentId, Caller caller) {
+    return jdbi.withHandle(
+        h -> h.createQuery(BY_ID_FOR_CALLER)
+            .bind("paymentId", paymentId)
+            .bind("caller", caller.userId())
+            .bind("admin", caller.isAdmin())
+            .mapTo(PaymentRow.class)
+            .findOne());
+  }
+
+  List<PaymentRow> page(Optional<UUID> orderId, PageRequest paging, Caller caller) {
     return jdbi.withHandle(
         h -> {
           var query =
               h.createQuery(orderId.isPresent() ? PAGE_OF_ORDER : PAGE)
                   .bind("after", paging.afterOrStart())
-                  .bind("limit", paging.fetchLimit());
+                  .bind("limit", paging.fetchLimit())
+                  .bind("caller", caller.userId())
+                  .bind("admin", caller.isAdmin());
           orderId.ifPresent(id -> query.bind("orderId", id));
           return query.mapTo(PaymentRow.class).list();
         });

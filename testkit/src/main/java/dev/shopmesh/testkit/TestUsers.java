@@ -67,6 +67,12 @@ public final class TestUsers {
     return new SignedIn(s.getUserId(), TestIdentity.ADMIN_EMAIL, TestIdentity.ADMIN_PASSWORD, s);
   }
 
+  /** Signs in as {@code email}, an admin the mesh knows (BOOTSTRAP_ADMIN_*). */
+  public static SignedIn admin(Channel channel, String email, String password) {
+    Session s = signIn(channel, email, password);
+    return new SignedIn(s.getUserId(), email, password, s);
+  }
+
   /** Signs a new customer up and in through an edge's REST API at {@code baseUrl}. */
   public static SignedIn signUpRest(String baseUrl) {
     return signUpRest(baseUrl, "Test Customer", uniqueEmail(), TestIdentity.PASSWORD);

@@ -11,7 +11,11 @@ import dev.shopmesh.platform.grpc.ServiceMain;
 import dev.shopmesh.platform.telemetry.Telemetry;
 import java.nio.file.Path;
 import java.time.Clock;
+import com.nimbusds.jose.jwk.JWKSet;
 import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * user-svc: wires UserService and SessionService to their database, the signing keys and the
@@ -21,6 +25,7 @@ public final class Main {
   public static final String NAME = "user-svc";
   public static final int DEFAULT_PORT = 50051;
   public static final int DEFAULT_JWKS_PORT = 8081;
+  private static final Logger log = LoggerFactory.getLogger(Main.class);
 
   private Main() {}
 
@@ -43,16 +48,15 @@ public final class Main {
     ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
     DatabaseSettings database = DatabaseSettings.from(env);
     int jwksPort = env.port("JWKS_PORT", DEFAULT_JWKS_PORT);
-    KeyRing keys =
-        KeyRing.load(
-            Path.of(env.required("SIGNING_KEYS_DIR", "a directory of PKCS#8 EC P-256 PEM signing keys (./mesh up makes .mesh/keys)")));
+    // No keys, no sign-in: user-svc still serves sign-up and the rest, and says why it cannot sign.
+    Optional<KeyRing> keys = env.optional("SIGNING_KEYS_DIR").map(dir -> KeyRing.load(Path.of(dir)));
     String issuer = AuthSettings.issuer(env);
     var bootstrap = BootstrapAdmin.Settings.from(env);
     Telemetry telemetry = Telemetry.create(NAME, env);
     Database db = Database.start("user", database, telemetry);
     JwksServer jwks;
     try {
-      jwks = JwksServer.start(jwksPort, keys.publicKeys());
+      jwks = JwksServer.start(jwksPort, keys.map(KeyRing::publicKeys).orElseGet(JWKSet::new));
     } catch (RuntimeException e) {
       db.close();
       telemetry.close();
@@ -70,10 +74,15 @@ public final class Main {
       throw e;
     }
     // user-svc is the issuer: it verifies against the keys it signs with, not over HTTP.
-    TokenVerifier verifier = TokenVerifier.local(keys.publicKeys(), issuer);
+    TokenVerifier verifier = TokenVerifier.local(keys.map(KeyRing::publicKeys).orElseGet(JWKSet::new), issuer);
+    if (keys.isEmpty()) {
+      log.warn("SIGNING_KEYS_DIR is not set: sign-in is off (CreateSession answers UNAVAILABLE) until it names a directory of signing keys");
+    }
     var userApi = new UserApi(users, passwords);
     var sessionApi =
-        new SessionApi(users, sessions, passwords, new SignInThrottle(sessions), new AccessTokens(keys, issuer, Clock.systemUTC()));
+        new SessionApi(
+            users, sessions, passwords, new SignInThrottle(sessions),
+            keys.map(k -> new AccessTokens(k, issuer, Clock.systemUTC())));
     GrpcServer grpc =
         GrpcServer.start(
             NAME, GrpcServer.netty(server), server, telemetry, verifier, List.of(userApi, sessionApi), List.of(jwks, telemetry, db));

@@ -37,10 +37,12 @@ final class SessionApi extends SessionServiceGrpc.SessionServiceImplBase {
   private final SessionStore sessions;
   private final Passwords passwords;
   private final SignInThrottle throttle;
-  private final AccessTokens tokens;
+  private final Optional<AccessTokens> tokens;
   private final SecureRandom random = new SecureRandom();
 
-  SessionApi(UserStore users, SessionStore sessions, Passwords passwords, SignInThrottle throttle, AccessTokens tokens) {
+  /** {@code tokens} is empty when user-svc has no signing keys: then nobody can sign in. */
+  SessionApi(
+      UserStore users, SessionStore sessions, Passwords passwords, SignInThrottle throttle, Optional<AccessTokens> tokens) {
     this.users = users;
     this.sessions = sessions;
     this.passwords = passwords;
@@ -48,8 +50,15 @@ final class SessionApi extends SessionServiceGrpc.SessionServiceImplBase {
     this.tokens = tokens;
   }
 
+  private AccessTokens signer() {
+    return tokens.orElseThrow(
+        () -> UserApi.ERRORS.unavailable(
+            "SIGN_IN_NOT_CONFIGURED", "sign-in is not available: user-svc has no signing keys (SIGNING_KEYS_DIR)"));
+  }
+
   @Override
   public void createSession(CreateSessionRequest request, StreamObserver<Session> response) {
+    signer();
     var violations = new FieldViolations();
     violations.check(!request.getEmail().isEmpty(), "email", "is required");
     violations.check(request.getEmail().length() <= NewUser.MAX_EMAIL, "email", "must be at most " + NewUser.MAX_EMAIL + " characters");
@@ -90,6 +99,7 @@ final class SessionApi extends SessionServiceGrpc.SessionServiceImplBase {
 
   @Override
   public void refreshSession(RefreshSessionRequest request, StreamObserver<Session> response) {
+    signer();
     var violations = new FieldViolations();
     violations.check(!request.getRefreshToken().isEmpty(), "refresh_token", "is required");
     violations.throwIfAny(UserApi.ERRORS);
@@ -117,7 +127,7 @@ final class SessionApi extends SessionServiceGrpc.SessionServiceImplBase {
   }
 
   private Session session(UUID sessionId, UUID userId, List<String> roles, String refresh, Instant refreshExpires) {
-    AccessTokens.Issued access = tokens.issue(userId, roles, sessionId);
+    AccessTokens.Issued access = signer().issue(userId, roles, sessionId);
     return Session.newBuilder()
         .setSessionId(sessionId.toString())
         .setUserId(userId.toString())
