@@ -1,13 +1,21 @@
 package dev.shopmesh.loadgen;
 
+import dev.shopmesh.order.v1.Order;
 import io.grpc.stub.StreamObserver;
 import java.util.concurrent.CompletableFuture;
 
-/** The answer to one async unary call, as an outcome name. */
+/**
+ * The answer to one async unary call, as an outcome name. An {@link Order} answer is OK only when
+ * the order is CONFIRMED.
+ */
 final class GrpcCall<T> extends CompletableFuture<String> implements StreamObserver<T> {
+  private volatile String outcome = Operation.OK;
+
   @Override
   public void onNext(T value) {
-    // only the outcome counts
+    if (value instanceof Order order) {
+      outcome = Outcomes.order(order.getState().name());
+    }
   }
 
   @Override
@@ -17,6 +25,6 @@ final class GrpcCall<T> extends CompletableFuture<String> implements StreamObser
 
   @Override
   public void onCompleted() {
-    complete(Operation.OK);
+    complete(outcome);
   }
 }

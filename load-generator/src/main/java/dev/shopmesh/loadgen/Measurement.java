@@ -11,7 +11,10 @@ import org.HdrHistogram.Recorder;
  * What one scenario's requests did. Callers on any thread report each request's start and end;
  * a request counts when it <em>started</em> (or, open loop, was due) after the warm-up. Latency
  * of successful requests goes into an HdrHistogram {@link Recorder} (nanoseconds, 3 significant
- * digits), which the progress line drains once a second without stopping the callers.
+ * digits), which the progress line drains once a second without stopping the callers. Requests
+ * that did not succeed keep their latency too, in a histogram of their own (a timeout of 10 s and
+ * a refusal in 1 ms are both failures, and both are worth seeing); answered requests that are not
+ * a success (an order left PENDING_PAYMENT or PAYMENT_DECLINED) are counted apart from errors.
  */
 final class Measurement {
   private final long measureFrom;
@@ -22,6 +25,8 @@ final class Measurement {
   private final LongAdder finished = new LongAdder();
   private final LongAdder warmErrors = new LongAdder();
   private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> unsuccessful = new ConcurrentHashMap<>();
+  private final Recorder failedLatency = new Recorder(3);
   private final Histogram total = new Histogram(3);
   private long lastTickNanos;
   private long lastFinished;
@@ -54,7 +59,10 @@ final class Measurement {
         warmLatency.recordValue(nanos);
       }
     } else if (counted) {
-      errors.computeIfAbsent(status, k -> new LongAdder()).increment();
+      (Operation.unsuccessful(status) ? unsuccessful : errors)
+          .computeIfAbsent(status, k -> new LongAdder())
+          .increment();
+      failedLatency.recordValue(nanos);
     } else {
       warmErrors.increment();
     }
@@ -85,6 +93,17 @@ final class Measurement {
   synchronized Histogram latency() {
     total.add(latency.getIntervalHistogram());
     return total.copy();
+  }
+
+  /** The latency of every measured request that did not succeed. */
+  Histogram failedLatency() {
+    return failedLatency.getIntervalHistogram();
+  }
+
+  Map<String, Long> unsuccessful() {
+    Map<String, Long> sorted = new TreeMap<>();
+    unsuccessful.forEach((status, n) -> sorted.put(status, n.sum()));
+    return sorted;
   }
 
   long sent() {

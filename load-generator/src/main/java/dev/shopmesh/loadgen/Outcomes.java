@@ -9,6 +9,8 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /** Names a failed request for the errors-by-status table. */
 final class Outcomes {
@@ -34,6 +36,27 @@ final class Outcomes {
             : cause.getClass().getSimpleName();
       }
     };
+  }
+
+  /** The outcome of an answered CreateOrder, from the order's state. */
+  static String order(String state) {
+    return switch (state) {
+      case "CONFIRMED" -> Operation.OK;
+      case "PENDING_PAYMENT" -> Operation.PENDING;
+      case "PAYMENT_DECLINED" -> Operation.DECLINED;
+      default -> "order " + state;
+    };
+  }
+
+  private static final Pattern STATE = Pattern.compile("\"state\"\\s*:\\s*\"([A-Z_]+)\"");
+
+  /** A REST CreateOrder's outcome: its HTTP status, then the state in the returned order. */
+  static String httpOrder(int status, String body) {
+    if (status < 200 || status >= 300) {
+      return http(status);
+    }
+    Matcher m = STATE.matcher(body);
+    return m.find() ? order(m.group(1)) : "order without a state";
   }
 
   static String http(int status) {

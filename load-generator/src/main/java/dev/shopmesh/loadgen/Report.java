@@ -10,7 +10,7 @@ import java.util.Map;
  * each scenario also as a ratio to the ceiling, then errors by status.
  */
 final class Report {
-  private static final String ROW = "%-18s %-7s %10s %7s %8s %8s %8s %8s %8s %7s %7s %8s%n";
+  private static final String ROW = "%-18s %-7s %10s %10s %7s %8s %8s %8s %8s %8s %7s %7s %8s %8s%n";
 
   private Report() {}
 
@@ -29,8 +29,8 @@ final class Report {
             run.options().grpcChannels()));
     sb.append(
         String.format(
-            Locale.ROOT, ROW, "scenario", "load", "ok/s", "%ceil", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
-            "max ms", "p50 ×c", "p99 ×c", "errors"));
+            Locale.ROOT, ROW, "scenario", "load", "offered/s", "ok/s", "%ceil", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
+            "max ms", "p50 ×c", "p99 ×c", "errors", "not ok"));
     ScenarioResult ceiling = run.ceiling();
     List<ScenarioResult> all = new ArrayList<>();
     all.add(ceiling);
@@ -42,6 +42,7 @@ final class Report {
               ROW,
               r.name(),
               r.load(),
+              String.format(Locale.ROOT, "%,.0f", r.offered()),
               String.format(Locale.ROOT, "%,.0f", r.throughput()),
               percent(RunResult.ratio(r.throughput(), ceiling.throughput())),
               num(r.percentileMs(50)),
@@ -51,10 +52,14 @@ final class Report {
               num(r.maxMs()),
               times(RunResult.ratio(r.percentileMs(50), ceiling.percentileMs(50))),
               times(RunResult.ratio(r.percentileMs(99), ceiling.percentileMs(99))),
-              r.errorCount()));
+              r.errorCount(),
+              r.unsuccessfulCount()));
     }
     sb.append(
-        "\n%ceil: ok/s as a share of the ceiling's; ×c: latency as a multiple of the ceiling's."
+        "\noffered/s: requests due (open loop) or sent (closed loop) per second; ok/s: those that"
+            + " succeeded (a create-order only when CONFIRMED); latencies are of the ok ones."
+            + "\nerrors: failed requests; not ok: answered without success (an order PENDING_PAYMENT or PAYMENT_DECLINED)."
+            + "\n%ceil: ok/s as a share of the ceiling's; ×c: latency as a multiple of the ceiling's."
             + "\nThe ceiling: an empty unary gRPC call to an echo server in this process, over loopback.\n");
     sb.append(
         String.format(
@@ -85,11 +90,33 @@ final class Report {
       }
     }
 
+    boolean anyFailed = false;
+    for (ScenarioResult r : all) {
+      if (r.failedLatency().getTotalCount() == 0) {
+        continue;
+      }
+      if (!anyFailed) {
+        sb.append(String.format(Locale.ROOT, "%nlatency of the requests that did not succeed%n%-18s %8s %8s %8s %8s%n", "scenario", "count", "p50 ms", "p99 ms", "max ms"));
+        anyFailed = true;
+      }
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%-18s %8d %8s %8s %8s%n",
+              r.name(),
+              r.failedLatency().getTotalCount(),
+              num(r.failedPercentileMs(50)),
+              num(r.failedPercentileMs(99)),
+              num(r.failedLatency().getMaxValue() / 1e6)));
+    }
+
     boolean anyErrors = false;
     for (ScenarioResult r : all) {
-      for (Map.Entry<String, Long> e : r.errors().entrySet()) {
+      Map<String, Long> outcomes = new java.util.TreeMap<>(r.errors());
+      outcomes.putAll(r.unsuccessful());
+      for (Map.Entry<String, Long> e : outcomes.entrySet()) {
         if (!anyErrors) {
-          sb.append("\nerrors by status\n");
+          sb.append("\nerrors and not-ok outcomes by status\n");
           anyErrors = true;
         }
         sb.append(String.format(Locale.ROOT, "  %-18s %-28s %,d%n", r.name(), e.getKey(), e.getValue()));

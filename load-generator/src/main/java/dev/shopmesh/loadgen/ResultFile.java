@@ -77,6 +77,9 @@ final class ResultFile {
     s.put("errors", r.errorCount());
     s.put("unanswered", r.unanswered());
     s.put("errorsByStatus", new LinkedHashMap<>(r.errors()));
+    s.put("notOk", r.unsuccessfulCount());
+    s.put("notOkByOutcome", new LinkedHashMap<>(r.unsuccessful()));
+    s.put("offeredPerSecond", r.offered());
     s.put("histogramCount", r.latency().getTotalCount());
     s.put("throughputPerSecond", r.throughput());
     Map<String, Object> latency = new LinkedHashMap<>();
@@ -87,6 +90,12 @@ final class ResultFile {
     latency.put("p99_9", r.percentileMs(99.9));
     latency.put("max", r.maxMs());
     s.put("latencyMs", latency);
+    Map<String, Object> failed = new LinkedHashMap<>();
+    failed.put("count", r.failedLatency().getTotalCount());
+    failed.put("p50", r.failedPercentileMs(50));
+    failed.put("p99", r.failedPercentileMs(99));
+    failed.put("max", r.failedLatency().getTotalCount() == 0 ? Double.NaN : r.failedLatency().getMaxValue() / 1e6);
+    s.put("failedLatencyMs", failed);
     Map<String, Object> ratio = new LinkedHashMap<>();
     ratio.put("throughput", RunResult.ratio(r.throughput(), ceiling.throughput()));
     ratio.put("p50", RunResult.ratio(r.percentileMs(50), ceiling.percentileMs(50)));

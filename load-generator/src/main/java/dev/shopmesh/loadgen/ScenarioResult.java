@@ -13,7 +13,9 @@ import org.HdrHistogram.Histogram;
  * @param sent requests that started in the window
  * @param ok those that succeeded
  * @param errors those that failed, by status
+ * @param unsuccessful those answered without success (an order not CONFIRMED), by outcome
  * @param latency the latency of every successful request, in nanoseconds
+ * @param failedLatency the latency of every other measured request (errors and unsuccessful)
  * @param cpu where the machine's CPU went during the measured window
  */
 record ScenarioResult(
@@ -24,12 +26,15 @@ record ScenarioResult(
     long sent,
     long ok,
     Map<String, Long> errors,
+    Map<String, Long> unsuccessful,
     Histogram latency,
+    Histogram failedLatency,
     CpuMeter.Usage cpu,
     Map<String, Double> cpuPerRequestMicros) {
 
   ScenarioResult {
     errors = Map.copyOf(errors);
+    unsuccessful = Map.copyOf(unsuccessful);
     cpuPerRequestMicros = Map.copyOf(cpuPerRequestMicros);
   }
 
@@ -37,14 +42,27 @@ record ScenarioResult(
     return errors.values().stream().mapToLong(Long::longValue).sum();
   }
 
+  long unsuccessfulCount() {
+    return unsuccessful.values().stream().mapToLong(Long::longValue).sum();
+  }
+
   /** Requests that had not answered when the run stopped waiting (normally 0). */
   long unanswered() {
-    return sent - ok - errorCount();
+    return sent - ok - errorCount() - unsuccessfulCount();
   }
 
   /** Successful requests per second. */
   double throughput() {
     return ok / seconds;
+  }
+
+  /** Requests offered per second: the ones due (open loop) or sent (closed loop) in the window. */
+  double offered() {
+    return sent / seconds;
+  }
+
+  double failedPercentileMs(double percentile) {
+    return failedLatency.getTotalCount() == 0 ? Double.NaN : failedLatency.getValueAtPercentile(percentile) / 1e6;
   }
 
   double percentileMs(double percentile) {

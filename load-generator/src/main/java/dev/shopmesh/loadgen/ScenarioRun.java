@@ -78,7 +78,9 @@ final class ScenarioRun {
         m.sent(),
         m.ok(),
         m.errors(),
+        m.unsuccessful(),
         m.latency(),
+        m.failedLatency(),
         CpuMeter.between(atMeasureStart.get(), atEnd),
         cpu.perRequestMicros(atMeasureStart.get(), atEnd, m.ok()));
   }

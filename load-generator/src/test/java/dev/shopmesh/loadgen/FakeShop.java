@@ -28,7 +28,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A stand-in for the mesh, over real loopback sockets: user-svc and the edge's gRPC proxy (one
  * Netty server with UserService, OrderService and health) and the edge's REST (the JDK's HTTP
- * server). REST answers every seventh request with 503, so that errors get counted too.
+ * server). REST answers every seventh request with 503, so that errors get counted too. Of the
+ * orders it answers (gRPC and REST), every fifth stays PENDING_PAYMENT and every eleventh is
+ * PAYMENT_DECLINED, so that a create-order that is answered but not CONFIRMED gets counted apart.
  */
 final class FakeShop implements AutoCloseable {
   private final Set<String> users = ConcurrentHashMap.newKeySet();
@@ -52,8 +54,13 @@ final class FakeShop implements AutoCloseable {
         "/v1/",
         exchange -> {
           exchange.getRequestBody().readAllBytes();
-          int status = restRequests.incrementAndGet() % 7 == 0 ? 503 : 200;
-          byte[] body = (status == 200 ? "{\"ok\":true}" : "{\"code\":14}").getBytes(StandardCharsets.UTF_8);
+          long n = restRequests.incrementAndGet();
+          int status = n % 7 == 0 ? 503 : 200;
+          String ok =
+              exchange.getRequestURI().getPath().equals("/v1/orders")
+                  ? "{\"orderId\":\"o\", \"state\" : \"" + state(n).name() + "\"}"
+                  : "{\"ok\":true}";
+          byte[] body = (status == 200 ? ok : "{\"code\":14}").getBytes(StandardCharsets.UTF_8);
           exchange.getResponseHeaders().set("Content-Type", "application/json");
           exchange.sendResponseHeaders(status, body.length);
           try (OutputStream out = exchange.getResponseBody()) {
@@ -97,6 +104,10 @@ final class FakeShop implements AutoCloseable {
     }
   }
 
+  static Order.State state(long n) {
+    return n % 5 == 0 ? Order.State.PENDING_PAYMENT : n % 11 == 0 ? Order.State.PAYMENT_DECLINED : Order.State.CONFIRMED;
+  }
+
   /** Signs anyone in, with a token nobody checks here. */
   private static final class Sessions extends dev.shopmesh.user.v1.SessionServiceGrpc.SessionServiceImplBase {
     @Override
@@ -108,9 +119,11 @@ final class FakeShop implements AutoCloseable {
   }
 
   private static final class Orders extends OrderServiceGrpc.OrderServiceImplBase {
+    private final AtomicLong orders = new AtomicLong();
+
     @Override
     public void createOrder(CreateOrderRequest request, StreamObserver<Order> response) {
-      response.onNext(request.getOrder().toBuilder().setState(Order.State.CONFIRMED).build());
+      response.onNext(request.getOrder().toBuilder().setState(state(orders.incrementAndGet())).build());
       response.onCompleted();
     }
   }

@@ -53,6 +53,32 @@ class LoadGeneratorSmokeTest {
   }
 
   @Test
+  void aCreateOrderIsOkOnlyWhenConfirmedAndFailuresKeepTheirLatency() throws Exception {
+    ByteArrayOutputStream console = new ByteArrayOutputStream();
+    RunResult run = bench(console, "--concurrency", "2", "--scenarios", "grpc-create-order,rest-create-order");
+
+    for (ScenarioResult r : run.scenarios()) {
+      assertCounted(r);
+      assertThat(r.unsuccessful().keySet()).as(r.name()).contains("order PENDING_PAYMENT", "order PAYMENT_DECLINED");
+      assertThat(r.errors().keySet()).as(r.name()).doesNotContain("order PENDING_PAYMENT", "order PAYMENT_DECLINED");
+    }
+    assertThat(run.scenarios().get(0).errors()).isEmpty();
+    assertThat(run.scenarios().get(1).errors().keySet()).containsExactly("HTTP 503");
+    String report = console.toString(StandardCharsets.UTF_8);
+    assertThat(report).contains("offered/s", "not ok", "latency of the requests that did not succeed", "order PENDING_PAYMENT");
+  }
+
+  @Test
+  void openLoopReportsTheOfferedRateBesideTheAchievedOne() throws Exception {
+    RunResult run = bench("--rate", "200", "--scenarios", "grpc-get-user");
+
+    ScenarioResult r = run.scenarios().getFirst();
+    // Requests due in a 500 ms window at 200/s: 100, whatever the fake answered.
+    assertThat(r.sent()).isEqualTo(100);
+    assertThat(r.offered()).isEqualTo(200.0);
+  }
+
+  @Test
   void openLoopCountsEveryScheduledRequest() throws Exception {
     RunResult run = bench("--rate", "200", "--scenarios", "rest-get-user,grpc-create-order");
 
@@ -76,7 +102,7 @@ class LoadGeneratorSmokeTest {
     Map<String, Value> s = scenarios.getFirst().getStructValue().getFieldsMap();
     assertThat(s.get("name").getStringValue()).isEqualTo("grpc-get-user");
     assertThat(s.get("sent").getNumberValue())
-        .isEqualTo(s.get("ok").getNumberValue() + s.get("errors").getNumberValue())
+        .isEqualTo(s.get("ok").getNumberValue() + s.get("errors").getNumberValue() + s.get("notOk").getNumberValue())
         .isEqualTo(run.scenarios().getFirst().sent());
     assertThat(s.get("histogramCount").getNumberValue()).isEqualTo(s.get("ok").getNumberValue());
     assertThat(out.resolve("latency.svg")).isRegularFile();
@@ -85,6 +111,10 @@ class LoadGeneratorSmokeTest {
   }
 
   private RunResult bench(String... load) throws Exception {
+    return bench(new ByteArrayOutputStream(), load);
+  }
+
+  private RunResult bench(ByteArrayOutputStream console, String... load) throws Exception {
     Targets t = shop.targets();
     List<String> args =
         new ArrayList<>(
@@ -98,7 +128,6 @@ class LoadGeneratorSmokeTest {
                 "--out", out.toString()));
     args.addAll(List.of(load));
     BenchOptions options = BenchOptions.parse(args.toArray(String[]::new), Map.of());
-    ByteArrayOutputStream console = new ByteArrayOutputStream();
     RunResult run = new Bench(options, args, new PrintStream(console, true, StandardCharsets.UTF_8)).run();
     assertThat(console.toString(StandardCharsets.UTF_8)).contains("ceiling", "p50");
     return run;
@@ -112,7 +141,10 @@ class LoadGeneratorSmokeTest {
 
   private static void assertCounted(ScenarioResult r) {
     assertThat(r.sent()).as(r.name() + " sent").isPositive();
-    assertThat(r.ok() + r.errorCount()).as(r.name() + " ok + errors").isEqualTo(r.sent());
+    assertThat(r.ok() + r.errorCount() + r.unsuccessfulCount()).as(r.name() + " ok + errors + not ok").isEqualTo(r.sent());
     assertThat(r.latency().getTotalCount()).as(r.name() + " histogram count").isEqualTo(r.ok());
+    assertThat(r.failedLatency().getTotalCount())
+        .as(r.name() + " failed histogram count")
+        .isEqualTo(r.errorCount() + r.unsuccessfulCount());
   }
 }

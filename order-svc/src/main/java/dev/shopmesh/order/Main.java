@@ -7,6 +7,7 @@ import dev.shopmesh.platform.auth.TokenVerifier;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.db.Database;
 import dev.shopmesh.platform.db.DatabaseSettings;
+import dev.shopmesh.platform.fault.CrashPoints;
 import dev.shopmesh.platform.grpc.ChannelSettings;
 import dev.shopmesh.platform.grpc.Channels;
 import dev.shopmesh.platform.grpc.GrpcServer;
@@ -26,10 +27,16 @@ public final class Main {
   public static final String NAME = "order-svc";
   public static final int DEFAULT_PORT = 50052;
 
+  /**
+   * The largest valid request is a CreateOrder of 100 lines, about 22 KB (a 64-character sku at
+   * up to 3 bytes a character, a quantity and a price per line): 64 KiB leaves room for growth.
+   */
+  public static final int MAX_INBOUND_MESSAGE_BYTES = 64 * 1024;
+
   private Main() {}
 
   /** The running service, with the reconciler exposed for tests that drive it. */
-  public record Running(GrpcServer server, Reconciler reconciler) {}
+  public record Running(GrpcServer server, Reconciler reconciler, OutboxRelay relay) {}
 
   public static void main(String[] args) {
     ServiceMain.run(NAME, Main::start);
@@ -40,7 +47,7 @@ public final class Main {
   }
 
   public static Running wire(Env env) {
-    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
+    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT, MAX_INBOUND_MESSAGE_BYTES);
     DatabaseSettings database = DatabaseSettings.from(env);
     ChannelSettings users =
         ChannelSettings.from(env, "USER_SVC", "localhost:50051", Duration.ofSeconds(2));
@@ -48,6 +55,8 @@ public final class Main {
         ChannelSettings.from(env, "PAYMENT_SVC", "localhost:50053", Duration.ofSeconds(3));
     Reconciler.Settings reconciling = Reconciler.Settings.from(env);
     AuthSettings auth = AuthSettings.from(env);
+    OutboxRelay.Settings relaying = OutboxRelay.Settings.from(env);
+    CrashPoints crash = CrashPoints.from(env);
     Telemetry telemetry = Telemetry.create(NAME, env);
 
     Database db = Database.start("order", database, telemetry);
@@ -60,6 +69,8 @@ public final class Main {
     OrderSaga saga = new OrderSaga(store, ForwardAuthorization.on(userChannel), paymentChannel, telemetry);
     Reconciler reconciler =
         new Reconciler(store, saga, reconciling, List.of(paymentChannel), telemetry).start();
+    OutboxRelay relay =
+        new OutboxRelay(relaying, database, new OutboxStore(db.jdbi()), telemetry, crash).start();
     GrpcServer grpc =
         GrpcServer.start(
             NAME,
@@ -70,10 +81,11 @@ public final class Main {
             List.of(new OrderApi(saga, store)),
             List.of(
                 reconciler,
+                relay,
                 Channels.closing(userChannel),
                 Channels.closing(paymentChannel),
                 telemetry,
                 db));
-    return new Running(grpc, reconciler);
+    return new Running(grpc, reconciler, relay);
   }
 }

@@ -75,12 +75,19 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
             request.getPageSize(), request.getPageToken(), "orders|" + request.getUserId(), violations);
     violations.throwIfAny(OrderSaga.ERRORS);
 
-    var page = paging.page(store.page(userId, paging, Caller.require()), OrderRow::orderId);
-    Map<UUID, List<LineItem>> items = store.items(page.items().stream().map(OrderRow::orderId).toList());
-    var out = ListOrdersResponse.newBuilder().setNextPageToken(page.nextPageToken());
-    page.items().forEach(row -> out.addOrders(row.toProto(items.getOrDefault(row.orderId(), List.of()))));
-    response.onNext(out.build());
+    // Lines are loaded a chunk of orders at a time, as the page fills up to its byte limit.
+    var page = paging.page(store.page(userId, paging, Caller.require()), OrderRow::orderId, this::withItems);
+    response.onNext(
+        ListOrdersResponse.newBuilder()
+            .addAllOrders(page.items())
+            .setNextPageToken(page.nextPageToken())
+            .build());
     response.onCompleted();
+  }
+
+  private List<Order> withItems(List<OrderRow> rows) {
+    Map<UUID, List<LineItem>> items = store.items(rows.stream().map(OrderRow::orderId).toList());
+    return rows.stream().map(row -> row.toProto(items.getOrDefault(row.orderId(), List.of()))).toList();
   }
 
   @Override

@@ -2,6 +2,8 @@ package dev.shopmesh.order;
 
 import dev.shopmesh.order.v1.LineItem;
 import dev.shopmesh.platform.auth.Caller;
+import dev.shopmesh.platform.Ids;
+import dev.shopmesh.platform.kafka.TraceContexts;
 import dev.shopmesh.platform.paging.PageRequest;
 import java.time.Duration;
 import java.util.List;
@@ -70,27 +72,55 @@ final class OrderStore {
       SELECT * FROM orders WHERE user_id = :userId AND order_id > :after AND (:admin OR user_id = :caller)
       ORDER BY order_id LIMIT :limit
       """;
+  /**
+   * The outbox row of a state change, inserted by the same statement as the change (so in the
+   * same transaction) only when the change happened; {@code o} is the changed row.
+   */
+  private static final String OUTBOX =
+      """
+      , event AS (
+          INSERT INTO order_outbox (event_id, order_id, user_id, sequence, type, order_state,
+                                    total_minor, currency_code, failure_reason, traceparent, tracestate)
+          SELECT :eventId, o.order_id, o.user_id, o.event_sequence, %s, o.state,
+                 o.total_minor, o.currency_code, o.failure_reason, :traceparent, :tracestate
+          FROM o WHERE %s
+      )
+      SELECT * FROM o
+      """;
   private static final String SETTLE_PENDING =
       """
-      UPDATE orders SET state = :state, payment_id = :paymentId, failure_reason = :failureReason,
-                        update_time = now()
-      WHERE order_id = :orderId AND state = 'PENDING_PAYMENT'
-      RETURNING *
-      """;
+      WITH o AS (
+          UPDATE orders SET state = :state, payment_id = :paymentId, failure_reason = :failureReason,
+                            update_time = now(), event_sequence = event_sequence + 1
+          WHERE order_id = :orderId AND state = 'PENDING_PAYMENT'
+          RETURNING *
+      )
+      """
+          + OUTBOX.formatted(
+              "CASE o.state WHEN 'CONFIRMED' THEN 'ORDER_CONFIRMED' ELSE 'ORDER_DECLINED' END", "true");
   private static final String CANCEL =
       """
-      UPDATE orders SET state = 'CANCELLED', refund_pending = true, update_time = now()
-      WHERE order_id = :orderId AND state IN ('PENDING_PAYMENT', 'CONFIRMED')
-        AND (:admin OR user_id = :caller)
-      RETURNING *
-      """;
+      WITH o AS (
+          UPDATE orders SET state = 'CANCELLED', refund_pending = true, update_time = now(),
+                            event_sequence = event_sequence + 1
+          WHERE order_id = :orderId AND state IN ('PENDING_PAYMENT', 'CONFIRMED')
+            AND (:admin OR user_id = :caller)
+          RETURNING *
+      )
+      """
+          + OUTBOX.formatted("'ORDER_CANCELLED'", "true");
+  /** A refund that gave money back is an event; settling a refund with nothing captured is not. */
   private static final String REFUND_SETTLED =
       """
-      UPDATE orders SET refund_pending = false, payment_id = COALESCE(payment_id, :paymentId),
-                        update_time = now()
-      WHERE order_id = :orderId AND refund_pending
-      RETURNING *
-      """;
+      WITH o AS (
+          UPDATE orders SET refund_pending = false, payment_id = COALESCE(payment_id, :paymentId),
+                            update_time = now(),
+                            event_sequence = event_sequence + CASE WHEN CAST(:refunded AS uuid) IS NULL THEN 0 ELSE 1 END
+          WHERE order_id = :orderId AND refund_pending
+          RETURNING *
+      )
+      """
+          + OUTBOX.formatted("'ORDER_REFUNDED'", "CAST(:refunded AS uuid) IS NOT NULL");
   private static final String UNSETTLED =
       """
       SELECT order_id FROM orders
@@ -193,7 +223,7 @@ final class OrderStore {
   Optional<OrderRow> settlePending(UUID orderId, String state, UUID paymentId, String reason) {
     return one(
         SETTLE_PENDING,
-        q -> q.bind("orderId", orderId).bind("state", state).bind("paymentId", paymentId).bind("failureReason", reason));
+        q -> event(q).bind("orderId", orderId).bind("state", state).bind("paymentId", paymentId).bind("failureReason", reason));
   }
 
   /**
@@ -201,13 +231,29 @@ final class OrderStore {
    * when it was in neither state or is not theirs.
    */
   Optional<OrderRow> cancel(UUID orderId, Caller caller) {
-    return one(CANCEL, q -> q.bind("orderId", orderId).bind("caller", caller.userId()).bind("admin", caller.isAdmin()));
+    return one(
+        CANCEL,
+        q -> event(q).bind("orderId", orderId).bind("caller", caller.userId()).bind("admin", caller.isAdmin()));
   }
 
-  /** Notes that no money stays captured for a cancelled order. */
+  /**
+   * Notes that no money stays captured for a cancelled order; {@code refundedPaymentId} is the
+   * payment that was refunded, or null when none had captured money (then there is no event).
+   */
   Optional<OrderRow> refundSettled(UUID orderId, UUID refundedPaymentId) {
     return one(
-        REFUND_SETTLED, q -> q.bind("orderId", orderId).bindByType("paymentId", refundedPaymentId, UUID.class));
+        REFUND_SETTLED,
+        q ->
+            event(q)
+                .bind("orderId", orderId)
+                .bindByType("paymentId", refundedPaymentId, UUID.class)
+                .bindByType("refunded", refundedPaymentId, UUID.class));
+  }
+
+  /** The outbox row's own values: a new event id and the trace of the call making the change. */
+  private static Query event(Query q) {
+    TraceContexts.W3c trace = TraceContexts.current();
+    return q.bind("eventId", Ids.newId()).bind("traceparent", trace.traceparent()).bind("tracestate", trace.tracestate());
   }
 
   /** Orders the reconciler should finish, oldest first. */

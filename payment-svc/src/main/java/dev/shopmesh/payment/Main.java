@@ -16,6 +16,9 @@ public final class Main {
   public static final String NAME = "payment-svc";
   public static final int DEFAULT_PORT = 50053;
 
+  /** The largest valid request, a Charge, is under 200 bytes: 16 KiB is plenty. */
+  public static final int MAX_INBOUND_MESSAGE_BYTES = 16 * 1024;
+
   private Main() {}
 
   public static void main(String[] args) {
@@ -23,7 +26,7 @@ public final class Main {
   }
 
   public static GrpcServer start(Env env) {
-    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
+    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT, MAX_INBOUND_MESSAGE_BYTES);
     DatabaseSettings database = DatabaseSettings.from(env);
     PaymentPolicy policy = PaymentPolicy.from(env);
     AuthSettings auth = AuthSettings.from(env);

@@ -101,10 +101,12 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
             request.getPageSize(), request.getPageToken(), "payments|" + request.getOrderId(), violations);
     violations.throwIfAny(ERRORS);
 
-    var page = paging.page(store.page(orderId, paging, Caller.require()), PaymentRow::paymentId);
-    var out = ListPaymentsResponse.newBuilder().setNextPageToken(page.nextPageToken());
-    page.items().forEach(row -> out.addPayments(row.toProto()));
-    response.onNext(out.build());
+    var page = paging.pageOf(store.page(orderId, paging, Caller.require()), PaymentRow::paymentId, PaymentRow::toProto);
+    response.onNext(
+        ListPaymentsResponse.newBuilder()
+            .addAllPayments(page.items())
+            .setNextPageToken(page.nextPageToken())
+            .build());
     response.onCompleted();
   }
 }

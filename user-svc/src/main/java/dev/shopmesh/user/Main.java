@@ -27,6 +27,13 @@ public final class Main {
   public static final int DEFAULT_JWKS_PORT = 8081;
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
+  /**
+   * The largest valid request is a CreateUser of about 2.7 KB (a 200-character name, a
+   * 320-character email and a 128-character password, at up to 4 bytes a character): 16 KiB
+   * leaves room for growth.
+   */
+  public static final int MAX_INBOUND_MESSAGE_BYTES = 16 * 1024;
+
   private Main() {}
 
   /** The running service and its JWKS listener (whose port tests need when it was 0). */
@@ -45,7 +52,7 @@ public final class Main {
   }
 
   public static Running wire(Env env) {
-    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT);
+    ServerSettings server = ServerSettings.from(env, DEFAULT_PORT, MAX_INBOUND_MESSAGE_BYTES);
     DatabaseSettings database = DatabaseSettings.from(env);
     int jwksPort = env.port("JWKS_PORT", DEFAULT_JWKS_PORT);
     // No keys, no sign-in: user-svc still serves sign-up and the rest, and says why it cannot sign.

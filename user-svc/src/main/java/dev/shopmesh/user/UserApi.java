@@ -116,10 +116,12 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
     var paging = PageRequest.of(request.getPageSize(), request.getPageToken(), LIST_SCOPE, violations);
     violations.throwIfAny(ERRORS);
 
-    var page = paging.page(store.page(paging), UserRow::userId);
-    var out = ListUsersResponse.newBuilder().setNextPageToken(page.nextPageToken());
-    page.items().forEach(row -> out.addUsers(row.toProto()));
-    response.onNext(out.build());
+    var page = paging.pageOf(store.page(paging), UserRow::userId, UserRow::toProto);
+    response.onNext(
+        ListUsersResponse.newBuilder()
+            .addAllUsers(page.items())
+            .setNextPageToken(page.nextPageToken())
+            .build());
     response.onCompleted();
   }
 }

@@ -45,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * pool size that would have to be tuned against them. pgjdbc and HikariCP lock with
  * {@code ReentrantLock}s, which do not pin carrier threads.
  *
+ * <p><b>Malformed requests.</b> Bytes that do not parse as the method's request message, and a
+ * unary call with two messages or none, are INVALID_ARGUMENT with the parser's reason, in every
+ * service including health and reflection ({@link WellFormedRequests}); grpc-java on its own
+ * answers them UNKNOWN or INTERNAL.
+ *
  * <p><b>Shutdown.</b> Health turns NOT_SERVING, the server waits {@code shutdownNotice}, stops
  * taking calls and gives in-flight ones {@code shutdownDrain} to finish, then cancels what is
  * left and closes the resources (the database pool last of all, after the calls that use it).
@@ -134,17 +139,24 @@ public final class GrpcServer implements ServiceMain.Running {
     builder
         .executor(executor)
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
-        .addService(health.getHealthService())
-        .addService(ProtoReflectionServiceV1.newInstance())
-        .addService(ProtoReflectionService.newInstance());
+        .addService(WellFormedRequests.of(health.getHealthService().bindService()))
+        .addService(WellFormedRequests.of(ProtoReflectionServiceV1.newInstance().bindService()))
+        .addService(WellFormedRequests.of(ProtoReflectionService.newInstance().bindService()));
     List<ServerServiceDefinition> apis = services.stream().map(BindableService::bindService).toList();
     AuthInterceptor auth = new AuthInterceptor(rules != null ? rules : AccessRules.ofDefinitions(apis), verifier);
     for (ServerServiceDefinition api : apis) {
       // The last interceptor runs first: tracing sees the status that error mapping (or the
-      // access check) chose, and the call observer runs inside the call's span.
+      // access check) chose, and the call observer runs inside the call's span. Malformed
+      // requests are refused below them all, so that they are traced and logged like any other
+      // INVALID_ARGUMENT; the access check comes before that (AIP-211: permission first).
       builder.addService(
           ServerInterceptors.intercept(
-              api, auth, new ClientAddress(), new ErrorMapping(), new CallObserver(), telemetry.serverInterceptor()));
+              WellFormedRequests.of(api),
+              auth,
+              new ClientAddress(),
+              new ErrorMapping(),
+              new CallObserver(),
+              telemetry.serverInterceptor()));
     }
     Server server;
     try {

@@ -42,10 +42,24 @@ public record ServerSettings(
 
   public static final Duration DEFAULT_MAX_CONNECTION_AGE_GRACE = Duration.ofSeconds(40);
 
+  /** What a listener that relays other services' requests (the edge) accepts by default. */
+  public static final int DEFAULT_MAX_INBOUND_MESSAGE_BYTES = 1 << 20;
+
+  /** Settings with the 1 MiB default message limit (the edge, which relays every service's). */
   public static ServerSettings from(Env env, int defaultPort) {
+    return from(env, defaultPort, DEFAULT_MAX_INBOUND_MESSAGE_BYTES);
+  }
+
+  /**
+   * @param defaultMaxInboundMessageBytes the service's own default for {@code
+   *     GRPC_MAX_INBOUND_MESSAGE_BYTES}: a few times its largest valid request, so that a
+   *     client cannot make it parse (and allocate for) more than it could ever accept
+   */
+  public static ServerSettings from(Env env, int defaultPort, int defaultMaxInboundMessageBytes) {
     return new ServerSettings(
         env.port("PORT", defaultPort),
-        env.integer("GRPC_MAX_INBOUND_MESSAGE_BYTES", 1 << 20, 1024, Integer.MAX_VALUE),
+        env.integer(
+            "GRPC_MAX_INBOUND_MESSAGE_BYTES", defaultMaxInboundMessageBytes, 1024, Integer.MAX_VALUE),
         env.integer("GRPC_MAX_CONCURRENT_CALLS_PER_CONNECTION", 1000, 1, Integer.MAX_VALUE),
         env.duration("GRPC_KEEPALIVE_TIME", Duration.ofMinutes(1)),
         env.duration("GRPC_KEEPALIVE_TIMEOUT", Duration.ofSeconds(20)),
