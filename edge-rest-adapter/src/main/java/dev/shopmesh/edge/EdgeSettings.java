@@ -19,6 +19,8 @@ import java.util.Optional;
  *     the classpath at {@code /shopmesh.protobin}, built with the contracts
  * @param idleTimeout {@code EDGE_HTTP_IDLE_TIMEOUT} (5m): an HTTP connection with no request in
  *     flight is closed after this long
+ * @param signInRatePerMinute {@code EDGE_SIGN_IN_RATE} (30): sign-ups and sign-ins a minute per
+ *     client address (a token bucket with a burst of as many); 0 turns the limit off
  */
 public record EdgeSettings(
     int httpPort,
@@ -26,7 +28,8 @@ public record EdgeSettings(
     int maxBodyBytes,
     Duration backendTimeout,
     Optional<String> descriptorSet,
-    Duration idleTimeout) {
+    Duration idleTimeout,
+    int signInRatePerMinute) {
 
   public static final int DEFAULT_HTTP_PORT = 8080;
   public static final int DEFAULT_GRPC_PORT = 9090;
@@ -40,6 +43,7 @@ public record EdgeSettings(
         env.integer("EDGE_MAX_BODY_BYTES", 1 << 20, 1, Integer.MAX_VALUE),
         env.duration("EDGE_BACKEND_TIMEOUT", Duration.ofSeconds(10)),
         env.optional("DESCRIPTOR_SET"),
-        env.duration("EDGE_HTTP_IDLE_TIMEOUT", Duration.ofMinutes(5)));
+        env.duration("EDGE_HTTP_IDLE_TIMEOUT", Duration.ofMinutes(5)),
+        env.integer("EDGE_SIGN_IN_RATE", 30, 0, 1_000_000));
   }
 }

@@ -51,8 +51,11 @@ public final class Main {
       throw e;
     }
     AtomicBoolean serving = new AtomicBoolean(true);
+    SignInLimiter limiter = new SignInLimiter(settings.signInRatePerMinute());
     List<BindableService> proxies =
-        GrpcProxy.services(contracts, backends).stream().map(d -> (BindableService) () -> d).toList();
+        GrpcProxy.services(contracts, backends).stream()
+            .map(d -> (BindableService) () -> io.grpc.ServerInterceptors.intercept(d, limiter))
+            .toList();
     GrpcServer grpc;
     try {
       grpc = GrpcServer.start(NAME, GrpcServer.netty(settings.grpc()), settings.grpc(), telemetry, verifier, proxies, List.of());
@@ -64,7 +67,7 @@ public final class Main {
     RestServer rest;
     try {
       RestGateway gateway =
-          new RestGateway(contracts, routes, backends, settings.backendTimeout(), openApi, serving::get, verifier, telemetry);
+          new RestGateway(contracts, routes, backends, settings.backendTimeout(), openApi, serving::get, verifier, limiter, telemetry);
       rest = new RestServer(settings.httpPort(), settings.maxBodyBytes(), settings.idleTimeout(), gateway);
     } catch (RuntimeException e) {
       grpc.stop();

@@ -88,6 +88,7 @@ final class RestGateway {
   private final Map<String, MethodDescriptor<byte[], byte[]>> methods = new HashMap<>();
   private final Map<String, Level> levels = new HashMap<>();
   private final TokenVerifier verifier;
+  private final SignInLimiter limiter;
 
   RestGateway(
       Contracts contracts,
@@ -97,9 +98,11 @@ final class RestGateway {
       byte[] openApi,
       BooleanSupplier serving,
       TokenVerifier verifier,
+      SignInLimiter limiter,
       Telemetry telemetry) {
     this.routes = routes;
     this.verifier = verifier;
+    this.limiter = limiter;
     this.transcoder = new RequestTranscoder(contracts.typeRegistry());
     this.json = new JsonPrinting(contracts.typeRegistry());
     this.backends = backends;
@@ -210,6 +213,13 @@ final class RestGateway {
    * at once; a new one is verified on a virtual thread, since fetching keys may block.
    */
   private Cancel call(Request request, Found found, String query, Span span, Consumer<Response> done) {
+    Optional<Duration> wait = limiter.take(found.route().method().fullName(), request.clientAddress());
+    if (wait.isPresent()) {
+      Response limited = json(429, json.status(SignInLimiter.status(wait.get())));
+      limited.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(SignInLimiter.seconds(wait.get())));
+      done.accept(limited);
+      return NOTHING;
+    }
     if (levels.getOrDefault(found.route().method().fullName(), Level.LEVEL_UNSPECIFIED) == Level.PUBLIC) {
       return forward(request, found, query, span, done);
     }
@@ -350,8 +360,31 @@ final class RestGateway {
       if (status.getCode() == Status.Code.UNAUTHENTICATED) {
         error.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, EdgeError.BEARER_CHALLENGE);
       }
+      retryAfter(status, trailers).ifPresent(s -> error.headers().set(HttpHeaderNames.RETRY_AFTER, Long.toString(s)));
       return error;
     }
+  }
+
+  /** A RESOURCE_EXHAUSTED (or UNAVAILABLE) with a RetryInfo: its delay in whole seconds. */
+  private static Optional<Long> retryAfter(Status status, Metadata trailers) {
+    if (status.getCode() != Status.Code.RESOURCE_EXHAUSTED && status.getCode() != Status.Code.UNAVAILABLE) {
+      return Optional.empty();
+    }
+    com.google.rpc.Status details = io.grpc.protobuf.StatusProto.fromStatusAndTrailers(status, trailers);
+    if (details == null) {
+      return Optional.empty();
+    }
+    for (com.google.protobuf.Any any : details.getDetailsList()) {
+      if (any.is(com.google.rpc.RetryInfo.class)) {
+        try {
+          var delay = any.unpack(com.google.rpc.RetryInfo.class).getRetryDelay();
+          return Optional.of(Math.max(1, delay.getSeconds() + (delay.getNanos() > 0 ? 1 : 0)));
+        } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+          return Optional.empty();
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   Response error(EdgeError e) {

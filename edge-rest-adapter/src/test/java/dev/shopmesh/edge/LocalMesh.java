@@ -79,8 +79,23 @@ final class LocalMesh implements AutoCloseable {
   /** What every edge in these tests runs with: free ports, a short drain. */
   static Map<String, String> edgeEnv() {
     Map<String, String> env = new HashMap<>(TestIdentity.shared().env());
-    env.putAll(Map.of("HTTP_PORT", "0", "GRPC_PORT", "0", "SHUTDOWN_DRAIN", "2s"));
+    // The contract tests sign many users up from one address: the sign-in rate limit has a test
+    // of its own (AccessControlTest).
+    env.putAll(Map.of("HTTP_PORT", "0", "GRPC_PORT", "0", "SHUTDOWN_DRAIN", "2s", "EDGE_SIGN_IN_RATE", "0"));
     return env;
+  }
+
+  /** The gRPC port of the service that serves {@code fullServiceName} (shopmesh.user.v1.UserService...). */
+  int servicePort(String fullServiceName) {
+    String prefix = fullServiceName.substring(0, fullServiceName.lastIndexOf('.'));
+    String name =
+        switch (prefix) {
+          case "shopmesh.user.v1" -> "user-svc";
+          case "shopmesh.order.v1" -> "order-svc";
+          case "shopmesh.payment.v1" -> "payment-svc";
+          default -> throw new IllegalArgumentException(fullServiceName);
+        };
+    return services.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow().port();
   }
 
   String restBaseUrl() {

@@ -159,9 +159,10 @@ final class Bench {
   /** Users for the scenarios, through user-svc when a scenario uses it, else through the edge. */
   private UserPool setup(Clients clients, Targets targets, List<Scenario> scenarios) throws InterruptedException {
     boolean direct = scenarios.stream().anyMatch(s -> s.endpoints().contains(Endpoint.USER_GRPC));
-    boolean edgeGrpc = scenarios.stream().anyMatch(s -> s.endpoints().contains(Endpoint.EDGE_GRPC));
+    // Straight to user-svc when it is reachable: the edges rate-limit sign-ups and sign-ins per
+    // address (EDGE_SIGN_IN_RATE), which a setup of hundreds of users from one address exceeds.
     String via =
-        direct || !edgeGrpc && Reachability.grpcServing(targets.userGrpc(), PROBE) ? targets.userGrpc() : targets.edgeGrpc();
+        direct || Reachability.grpcServing(targets.userGrpc(), PROBE) ? targets.userGrpc() : targets.edgeGrpc();
     out.printf("%nsetup: creating %d users through %s (not timed)%n", options.users(), via);
     long start = System.nanoTime();
     UserPool users = SetupData.createUsers(clients.grpc(via).get(0), options.users(), options.timeout());

@@ -48,6 +48,7 @@ final class SetupData {
                                       .setPassword(PASSWORD))
                               .setRequestId(Operations.requestId(ThreadLocalRandom.current()))
                               .build();
+                      for (int attempt = 0; ; attempt++) {
                       try {
                         String id =
                             stub.withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
@@ -62,8 +63,22 @@ final class SetupData {
                                         .build())
                                 .getAccessToken();
                         ids.add(new UserPool.Member(id, token));
+                        break;
                       } catch (StatusRuntimeException e) {
+                        // An edge's sign-in rate limit: wait and send the same request again
+                        // (its request_id makes the sign-up a replay).
+                        if (e.getStatus().getCode() == io.grpc.Status.Code.RESOURCE_EXHAUSTED && attempt < 300) {
+                          try {
+                            Thread.sleep(1000);
+                          } catch (InterruptedException interrupted) {
+                            Thread.currentThread().interrupt();
+                            return;
+                          }
+                          continue;
+                        }
                         failures.add(e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+                        break;
+                      }
                       }
                     }
                   }));

@@ -76,7 +76,8 @@ class MalformedRequestTest {
     var settings = ServerSettings.from(Env.of(Map.of("PORT", "0")), 0);
     server =
         GrpcServer.start(
-            "test", GrpcServer.netty(settings), settings, Telemetry.noop(), List.of(service), List.of());
+            "test", GrpcServer.netty(settings), settings, Telemetry.noop(), TestAccess.SIMPLE_SERVICE_PUBLIC, TestAccess.NO_KEYS,
+            List.of(service), List.of());
     channel = ManagedChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
   }
 

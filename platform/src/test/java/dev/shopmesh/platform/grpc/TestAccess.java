@@ -12,7 +12,11 @@ import java.util.Map;
 final class TestAccess {
   static final AccessRules SIMPLE_SERVICE_PUBLIC =
       AccessRules.declared(
-          Map.of("grpc.testing.SimpleService/UnaryRpc", Rule.newBuilder().setLevel(Level.PUBLIC).build()));
+          Map.of(
+              "grpc.testing.SimpleService/UnaryRpc", Rule.newBuilder().setLevel(Level.PUBLIC).build(),
+              "grpc.testing.SimpleService/ClientStreamingRpc", Rule.newBuilder().setLevel(Level.PUBLIC).build(),
+              "grpc.testing.SimpleService/ServerStreamingRpc", Rule.newBuilder().setLevel(Level.PUBLIC).build(),
+              "grpc.testing.SimpleService/BidiStreamingRpc", Rule.newBuilder().setLevel(Level.PUBLIC).build()));
   static final TokenVerifier NO_KEYS = TokenVerifier.local(new JWKSet(), AuthSettings.DEFAULT_ISSUER);
 
   private TestAccess() {}
