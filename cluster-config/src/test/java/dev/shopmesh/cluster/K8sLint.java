@@ -728,7 +728,7 @@ final class K8sLint {
             URI uri = URI.create("dns://" + value.substring("dns:///".length()));
             serviceTarget(uri.getHost(), uri.getPort()).ifPresent(t -> edges.add(new Edge(w.name(), t.getKey(), new Port(t.getValue(), "TCP"))));
           }
-          if (name.equals("OTEL_EXPORTER_OTLP_ENDPOINT")) {
+          if (name.equals("OTEL_EXPORTER_OTLP_ENDPOINT") || name.equals("JWKS_URL")) {
             URI uri = URI.create(value);
             serviceTarget(uri.getHost(), uri.getPort()).ifPresent(t -> edges.add(new Edge(w.name(), t.getKey(), new Port(t.getValue(), "TCP"))));
           }

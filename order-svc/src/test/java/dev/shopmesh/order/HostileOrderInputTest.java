@@ -15,6 +15,7 @@ import dev.shopmesh.order.v1.OrderServiceGrpc;
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.platform.paging.PageRequest;
 import dev.shopmesh.testkit.RawGrpc;
+import dev.shopmesh.testkit.TestIdentity;
 import dev.shopmesh.testkit.SagaInvariants;
 import dev.shopmesh.testkit.TestPostgres;
 import io.grpc.ManagedChannel;
@@ -47,8 +48,12 @@ class HostileOrderInputTest {
   @BeforeAll
   static void start() {
     shop = new Shop(Map.of("GRPC_MAX_INBOUND_MESSAGE_BYTES", Integer.toString(1 << 20)));
+    // As an admin, who may order for the shop's test buyer; the access rules are AccessControlTest's.
     channel =
-        ManagedChannelBuilder.forAddress("localhost", shop.orders().server().port()).usePlaintext().build();
+        ManagedChannelBuilder.forAddress("localhost", shop.orders().server().port())
+            .usePlaintext()
+            .intercept(TestIdentity.bearerInterceptor(TestIdentity.shared().adminToken()))
+            .build();
     orders = OrderServiceGrpc.newBlockingStub(channel);
     buyer = shop.newUser();
   }
