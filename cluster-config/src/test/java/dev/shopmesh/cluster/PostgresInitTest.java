@@ -42,6 +42,23 @@ class PostgresInitTest {
   }
 
   @Test
+  void everyServicesDatabaseIsUtf8WithTheCLocaleWhateverTheServersDefault() throws SQLException {
+    for (var own : DATABASE_OF_ROLE.entrySet()) {
+      try (Connection c = ComposePostgres.connect(own.getKey(), own.getValue());
+          Statement s = c.createStatement();
+          var rs =
+              s.executeQuery(
+                  "SELECT pg_encoding_to_char(encoding), datcollate, datctype FROM pg_database"
+                      + " WHERE datname = current_database()")) {
+        rs.next();
+        assertThat(List.of(rs.getString(1), rs.getString(2), rs.getString(3)))
+            .as(own.getValue())
+            .containsExactly("UTF8", "C", "C");
+      }
+    }
+  }
+
+  @Test
   void eachServiceRoleCanMigrateItsOwnDatabase() throws SQLException {
     for (var own : DATABASE_OF_ROLE.entrySet()) {
       try (Connection c = ComposePostgres.connect(own.getKey(), own.getValue());

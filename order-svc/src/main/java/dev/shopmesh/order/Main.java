@@ -78,7 +78,7 @@ public final class Main {
             server,
             telemetry,
             TokenVerifier.remote(auth),
-            List.of(new OrderApi(saga, store)),
+            List.of(new OrderApi(saga, store, db.pageTokens())),
             List.of(
                 reconciler,
                 relay,

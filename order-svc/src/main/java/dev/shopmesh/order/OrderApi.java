@@ -12,6 +12,7 @@ import dev.shopmesh.platform.Ids;
 import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.platform.paging.PageRequest;
+import dev.shopmesh.platform.paging.PageToken;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
 import java.util.Map;
@@ -22,10 +23,12 @@ import java.util.UUID;
 final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
   private final OrderSaga saga;
   private final OrderStore store;
+  private final PageToken pageTokens;
 
-  OrderApi(OrderSaga saga, OrderStore store) {
+  OrderApi(OrderSaga saga, OrderStore store, PageToken pageTokens) {
     this.saga = saga;
     this.store = store;
+    this.pageTokens = pageTokens;
   }
 
   @Override
@@ -72,6 +75,7 @@ final class OrderApi extends OrderServiceGrpc.OrderServiceImplBase {
             : Ids.parse(request.getUserId(), violations, "user_id", "a user id");
     var paging =
         PageRequest.of(
+            pageTokens,
             request.getPageSize(), request.getPageToken(), "orders|" + request.getUserId(), violations);
     violations.throwIfAny(OrderSaga.ERRORS);
 

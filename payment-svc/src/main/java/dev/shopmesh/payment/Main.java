@@ -32,7 +32,7 @@ public final class Main {
     AuthSettings auth = AuthSettings.from(env);
     Telemetry telemetry = Telemetry.create(NAME, env);
     Database db = Database.start("payment", database, telemetry);
-    PaymentApi api = new PaymentApi(new PaymentStore(db.jdbi()), policy);
+    PaymentApi api = new PaymentApi(new PaymentStore(db.jdbi()), policy, db.pageTokens());
     return GrpcServer.start(
         NAME, GrpcServer.netty(server), server, telemetry, TokenVerifier.remote(auth), List.of(api), List.of(telemetry, db));
   }

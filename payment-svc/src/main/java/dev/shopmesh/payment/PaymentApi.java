@@ -13,6 +13,7 @@ import dev.shopmesh.platform.Money;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.platform.paging.PageRequest;
+import dev.shopmesh.platform.paging.PageToken;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
 import java.util.Optional;
@@ -24,10 +25,12 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
 
   private final PaymentStore store;
   private final PaymentPolicy policy;
+  private final PageToken pageTokens;
 
-  PaymentApi(PaymentStore store, PaymentPolicy policy) {
+  PaymentApi(PaymentStore store, PaymentPolicy policy, PageToken pageTokens) {
     this.store = store;
     this.policy = policy;
+    this.pageTokens = pageTokens;
   }
 
   @Override
@@ -98,6 +101,7 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
             : Ids.parse(request.getOrderId(), violations, "order_id", "an order id");
     var paging =
         PageRequest.of(
+            pageTokens,
             request.getPageSize(), request.getPageToken(), "payments|" + request.getOrderId(), violations);
     violations.throwIfAny(ERRORS);
 

@@ -29,6 +29,9 @@ public final class TestPostgres {
                 .setServerConfig("synchronous_commit", "off")
                 .setServerConfig("full_page_writes", "off")
                 .setServerConfig("max_connections", "300")
+                // UTF8 (zonky's -E) with the C locale, as deploy/postgres and the CloudNativePG
+                // clusters create every database: nothing may depend on the host's locale.
+                .setLocaleConfig("locale", "C")
                 .start();
       } catch (IOException e) {
         throw new UncheckedIOException("cannot start embedded PostgreSQL", e);

@@ -46,7 +46,7 @@ final class BootstrapAdmin {
       if (!violations.isEmpty()) {
         throw new ConfigException("BOOTSTRAP_ADMIN_*: " + violations.message());
       }
-      return Optional.of(new Settings(email.get(), password.get()));
+      return Optional.of(new Settings(NewUser.normaliseEmail(email.get()), password.get()));
     }
   }
 

@@ -85,7 +85,7 @@ public final class Main {
     if (keys.isEmpty()) {
       log.warn("SIGNING_KEYS_DIR is not set: sign-in is off (CreateSession answers UNAVAILABLE) until it names a directory of signing keys");
     }
-    var userApi = new UserApi(users, passwords);
+    var userApi = new UserApi(users, passwords, db.pageTokens());
     var sessionApi =
         new SessionApi(
             users, sessions, passwords, new SignInThrottle(sessions),

@@ -2,6 +2,8 @@ package dev.shopmesh.user;
 
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.user.v1.User;
+import java.text.Normalizer;
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /** A user as a client asks to create one, once it has passed validation. */
@@ -25,7 +27,7 @@ record NewUser(String name, String email) {
           prefix + "name",
           "must not contain control characters");
     }
-    String email = user.getEmail();
+    String email = normaliseEmail(user.getEmail());
     if (violations.check(!email.isEmpty(), prefix + "email", "is required")) {
       if (email.length() > MAX_EMAIL) {
         violations.add(prefix + "email", "must be at most " + MAX_EMAIL + " characters");
@@ -36,6 +38,19 @@ record NewUser(String name, String email) {
       }
     }
     return new NewUser(name, email);
+  }
+
+  /**
+   * The one form of an email address that is stored and compared: Unicode NFC (so that "é" and
+   * "e" + U+0301 are one letter), then lower case by {@link Locale#ROOT} (the same in every
+   * JVM, whatever its default locale, and whatever the database's). Uniqueness is then a
+   * byte comparison in the database, which no collation or ctype can change.
+   */
+  static String normaliseEmail(String email) {
+    if (email.length() > 4 * MAX_EMAIL) {
+      return email; // too long either way; not worth normalising
+    }
+    return Normalizer.normalize(email, Normalizer.Form.NFC).toLowerCase(Locale.ROOT);
   }
 
   /** Whether {@code row} is what this request would have created (an idempotent replay). */

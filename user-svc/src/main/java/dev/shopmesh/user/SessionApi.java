@@ -69,7 +69,8 @@ final class SessionApi extends SessionServiceGrpc.SessionServiceImplBase {
         "must be at most " + Passwords.MAX_LENGTH + " characters");
     violations.throwIfAny(UserApi.ERRORS);
 
-    String email = request.getEmail();
+    // The same normal form as sign-up stores (NFC, lower case), so "Ada@…" signs in as "ada@…".
+    String email = NewUser.normaliseEmail(request.getEmail());
     String address = ClientAddress.current();
     Optional<Duration> blocked = throttle.blocked(email, address);
     if (blocked.isPresent()) {

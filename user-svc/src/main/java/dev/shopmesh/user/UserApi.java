@@ -5,6 +5,7 @@ import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.error.Errors;
 import dev.shopmesh.platform.error.FieldViolations;
 import dev.shopmesh.platform.paging.PageRequest;
+import dev.shopmesh.platform.paging.PageToken;
 import dev.shopmesh.user.v1.CreateUserRequest;
 import dev.shopmesh.user.v1.GetUserRequest;
 import dev.shopmesh.user.v1.ListUsersRequest;
@@ -29,10 +30,12 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
 
   private final UserStore store;
   private final Passwords passwords;
+  private final PageToken pageTokens;
 
-  UserApi(UserStore store, Passwords passwords) {
+  UserApi(UserStore store, Passwords passwords, PageToken pageTokens) {
     this.store = store;
     this.passwords = passwords;
+    this.pageTokens = pageTokens;
   }
 
   /** No hashing slot came free: the client should retry shortly. */
@@ -113,7 +116,7 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
   @Override
   public void listUsers(ListUsersRequest request, StreamObserver<ListUsersResponse> response) {
     var violations = new FieldViolations();
-    var paging = PageRequest.of(request.getPageSize(), request.getPageToken(), LIST_SCOPE, violations);
+    var paging = PageRequest.of(pageTokens, request.getPageSize(), request.getPageToken(), LIST_SCOPE, violations);
     violations.throwIfAny(ERRORS);
 
     var page = paging.pageOf(store.page(paging), UserRow::userId, UserRow::toProto);

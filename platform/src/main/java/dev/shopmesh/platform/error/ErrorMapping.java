@@ -7,6 +7,7 @@ import io.grpc.ServerCallHandler;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import dev.shopmesh.platform.db.PgErrors;
 import java.sql.SQLTransientConnectionException;
 import org.jdbi.v3.core.ConnectionException;
 import org.slf4j.Logger;
@@ -18,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>a {@link StatusRuntimeException} (built by {@link Errors}) goes out as it is, details
  *       and all;
- *   <li>a database that cannot hand out a connection becomes UNAVAILABLE, which clients may
- *       retry;
+ *   <li>a database that cannot hand out a connection, or a statement cancelled by
+ *       {@code statement_timeout} or {@code lock_timeout}, becomes UNAVAILABLE, which clients
+ *       may retry;
  *   <li>anything else is a bug: it is logged with its stack trace and the client sees INTERNAL
  *       with a fixed message, so that no internals leak.
  * </ul>
@@ -77,6 +79,11 @@ public final class ErrorMapping implements ServerInterceptor {
     } else if (isConnectionShortage(e)) {
       log.warn("{}: no database connection: {}", method, e.getMessage());
       status = Status.UNAVAILABLE.withDescription("database unavailable, retry later");
+      trailers = new Metadata();
+    } else if (PgErrors.timedOut(e).isPresent()) {
+      // DB_STATEMENT_TIMEOUT or DB_LOCK_TIMEOUT ran out: the database is busy, not broken.
+      log.warn("{}: {}", method, PgErrors.timedOut(e).get());
+      status = Status.UNAVAILABLE.withDescription("the database is busy, retry later");
       trailers = new Metadata();
     } else {
       log.error("{}: unexpected error", method, e);

@@ -13,10 +13,12 @@ import java.util.stream.Collectors;
  * <p><b>Bounded.</b> What a client sends decides how many violations there are, and they travel
  * back in the status message and the {@code grpc-status-details-bin} trailer, where grpc-java
  * clients accept 8 KiB of metadata at most (a larger trailer reaches them as INTERNAL). So at
- * most {@link #MAX_LISTED} violations are kept (each field and description cut to
- * {@link #MAX_TEXT} characters), the rest are only counted, and the message names the first
- * {@link #MAX_IN_MESSAGE} followed by "and K more". The largest message and details are then
- * about 3 KiB, whatever the request.
+ * most {@link #MAX_LISTED} violations, and {@link #MAX_LISTED_BYTES} of their text, are kept
+ * (each field and description cut to {@link #MAX_TEXT} characters), the rest are only counted,
+ * and the message names the first {@link #MAX_IN_MESSAGE}, at most {@link #MAX_MESSAGE}
+ * characters, followed by "and K more". Both trailers together then stay under 6 KiB whatever
+ * the request, even when every character is non-ASCII (percent-encoded in {@code grpc-message},
+ * base64 in the details).
  */
 public final class FieldViolations {
   /** Violations kept for the BadRequest detail. */
@@ -28,8 +30,15 @@ public final class FieldViolations {
   /** Longest field path or description kept, in characters. */
   public static final int MAX_TEXT = 120;
 
+  /** UTF-8 bytes of field paths and descriptions kept, over all listed violations. */
+  public static final int MAX_LISTED_BYTES = 2000;
+
+  /** Longest message before the "and K more", in characters. */
+  public static final int MAX_MESSAGE = 200;
+
   private final List<FieldViolation> violations = new ArrayList<>();
   private int total;
+  private int listedBytes;
 
   /** Records a violation of {@code field} unless {@code ok}. Returns {@code ok}. */
   public boolean check(boolean ok, String field, String description) {
@@ -42,11 +51,13 @@ public final class FieldViolations {
   public FieldViolations add(String field, String description) {
     total++;
     if (violations.size() < MAX_LISTED) {
-      violations.add(
-          FieldViolation.newBuilder()
-              .setField(cut(field))
-              .setDescription(cut(description))
-              .build());
+      var violation =
+          FieldViolation.newBuilder().setField(cut(field, MAX_TEXT)).setDescription(cut(description, MAX_TEXT)).build();
+      int bytes = violation.getFieldBytes().size() + violation.getDescriptionBytes().size();
+      if (listedBytes + bytes <= MAX_LISTED_BYTES) {
+        violations.add(violation);
+        listedBytes += bytes;
+      }
     }
     return this;
   }
@@ -79,10 +90,12 @@ public final class FieldViolations {
    */
   public String message() {
     String named =
-        violations.stream()
-            .limit(MAX_IN_MESSAGE)
-            .map(v -> "invalid " + v.getField() + ": " + v.getDescription())
-            .collect(Collectors.joining("; "));
+        cut(
+            violations.stream()
+                .limit(MAX_IN_MESSAGE)
+                .map(v -> "invalid " + v.getField() + ": " + v.getDescription())
+                .collect(Collectors.joining("; ")),
+            MAX_MESSAGE);
     int more = total - Math.min(MAX_IN_MESSAGE, violations.size());
     if (more == 0) {
       return named;
@@ -90,11 +103,11 @@ public final class FieldViolations {
     return named + "; and " + more + " more (" + violations.size() + " listed in the details)";
   }
 
-  private static String cut(String text) {
-    if (text.length() <= MAX_TEXT) {
+  private static String cut(String text, int max) {
+    if (text.length() <= max) {
       return text;
     }
-    int end = MAX_TEXT - 1;
+    int end = max - 1;
     if (Character.isHighSurrogate(text.charAt(end - 1))) {
       end--;
     }

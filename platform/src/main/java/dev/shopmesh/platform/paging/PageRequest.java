@@ -15,13 +15,17 @@ import java.util.function.Function;
  * rows, one more than the page, after {@link #afterOrStart()}, so that {@link #page} knows whether a
  * next page exists. Pages are bounded in bytes as well as in rows ({@link #MAX_PAGE_BYTES}).
  */
-public record PageRequest(int size, Optional<UUID> after, String scope) {
+public record PageRequest(int size, Optional<UUID> after, String scope, PageToken tokens) {
 
-  /** Validates {@code page_size} and {@code page_token}, recording a violation for each bad one. */
-  public static PageRequest of(int pageSize, String pageToken, String scope, FieldViolations violations) {
+  /**
+   * Validates {@code page_size} and {@code page_token} (against the service's {@code tokens}),
+   * recording a violation for each bad one.
+   */
+  public static PageRequest of(
+      PageToken tokens, int pageSize, String pageToken, String scope, FieldViolations violations) {
     int size = PageToken.pageSize(pageSize, violations, "page_size");
-    Optional<UUID> after = PageToken.decode(pageToken, scope, violations, "page_token");
-    return new PageRequest(size, after, scope);
+    Optional<UUID> after = tokens.decode(pageToken, scope, violations, "page_token");
+    return new PageRequest(size, after, scope, tokens);
   }
 
   /** The nil UUID sorts before every id a service hands out. */
@@ -66,14 +70,14 @@ public record PageRequest(int size, Optional<UUID> after, String scope) {
       for (M message : rendered) {
         long more = CodedOutputStream.computeMessageSizeNoTag(message) + 1L;
         if (!out.isEmpty() && bytes + more > MAX_PAGE_BYTES) {
-          return new Page<>(out, PageToken.encode(id.apply(fetched.get(out.size() - 1)), scope));
+          return new Page<>(out, tokens.encode(id.apply(fetched.get(out.size() - 1)), scope));
         }
         out.add(message);
         bytes += more;
       }
     }
     return fetched.size() > size
-        ? new Page<>(out, PageToken.encode(id.apply(fetched.get(limit - 1)), scope))
+        ? new Page<>(out, tokens.encode(id.apply(fetched.get(limit - 1)), scope))
         : new Page<>(out, "");
   }
 
