@@ -6,6 +6,10 @@ import java.util.Map;
 
 /** Environments for starting services in tests through their production wiring. */
 public final class TestEnv {
+  /** Add to a user-svc's environment for no bootstrap admin (tests that count every user). */
+  public static final Map<String, String> NO_BOOTSTRAP_ADMIN =
+      Map.of("BOOTSTRAP_ADMIN_EMAIL", "", "BOOTSTRAP_ADMIN_PASSWORD", "");
+
   private TestEnv() {}
 
   /**

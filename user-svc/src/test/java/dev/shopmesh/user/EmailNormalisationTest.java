@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.grpc.GrpcServer;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
 import dev.shopmesh.testkit.TestPostgres;
 import dev.shopmesh.user.v1.CreateUserRequest;
 import dev.shopmesh.user.v1.User;
@@ -33,12 +34,14 @@ class EmailNormalisationTest {
 
   private static User create(UserServiceGrpc.UserServiceBlockingStub users, String email) {
     return users.createUser(
-        CreateUserRequest.newBuilder().setUser(User.newBuilder().setName("Émile").setEmail(email)).build());
+        CreateUserRequest.newBuilder()
+            .setUser(User.newBuilder().setName("Émile").setEmail(email).setPassword(TestIdentity.PASSWORD))
+            .build());
   }
 
   @Test
   void aComposedAndADecomposedAccentAreOneUser() throws Exception {
-    try (var shop = new OneUserService(TestEnv.service("users", Map.of()))) {
+    try (var shop = new OneUserService(TestEnv.service("users", TestEnv.NO_BOOTSTRAP_ADMIN))) {
       String id = UUID.randomUUID().toString().substring(0, 8);
       User first = create(shop.users, "\u00e9mile" + id + "@example.org"); // é, one code point
 
@@ -54,7 +57,7 @@ class EmailNormalisationTest {
 
   @Test
   void theReturnedEmailIsTheNormalForm() throws Exception {
-    try (var shop = new OneUserService(TestEnv.service("users", Map.of()))) {
+    try (var shop = new OneUserService(TestEnv.service("users", TestEnv.NO_BOOTSTRAP_ADMIN))) {
       User created = create(shop.users, "E\u0301MILE@Example.ORG");
       assertThat(created.getEmail()).isEqualTo("\u00e9mile@example.org");
     }
@@ -78,7 +81,7 @@ class EmailNormalisationTest {
       }
     }
 
-    try (var shop = new OneUserService(TestEnv.service("users", Map.of("DATABASE_URL", url)))) {
+    try (var shop = new OneUserService(TestEnv.service("users", with(TestEnv.NO_BOOTSTRAP_ADMIN, "DATABASE_URL", url)))) {
       // Normalised where that is free; the decomposed twin of an address already in normal form
       // is left as it was (and logged) rather than merged or lost.
       assertThat(emails(db))
@@ -102,6 +105,12 @@ class EmailNormalisationTest {
     return out;
   }
 
+  static Map<String, String> with(Map<String, String> base, String name, String value) {
+    Map<String, String> all = new java.util.HashMap<>(base);
+    all.put(name, value);
+    return all;
+  }
+
   /** user-svc through its production wiring, and a client. */
   static final class OneUserService implements AutoCloseable {
     final GrpcServer server;
@@ -111,7 +120,8 @@ class EmailNormalisationTest {
     OneUserService(Env env) {
       server = Main.start(env);
       channel = ManagedChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
-      users = UserServiceGrpc.newBlockingStub(channel);
+      // As an admin, who may list and read every user.
+      users = TestIdentity.as(UserServiceGrpc.newBlockingStub(channel), TestIdentity.shared().adminToken());
     }
 
     @Override

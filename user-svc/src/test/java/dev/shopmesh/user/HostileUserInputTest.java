@@ -40,7 +40,7 @@ class HostileUserInputTest {
   @BeforeAll
   static void start() {
     // No bootstrap admin: the tests count every row of users.
-    Env env = TestEnv.service("users", Map.of("BOOTSTRAP_ADMIN_EMAIL", "", "BOOTSTRAP_ADMIN_PASSWORD", ""));
+    Env env = TestEnv.service("users", TestEnv.NO_BOOTSTRAP_ADMIN);
     server = Main.start(env);
     db = TestPostgres.dataSource(TestEnv.databaseName(env));
     channel = ManagedChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
 import dev.shopmesh.user.EmailNormalisationTest.OneUserService;
 import dev.shopmesh.user.v1.CreateUserRequest;
 import dev.shopmesh.user.v1.ListUsersRequest;
@@ -26,13 +27,13 @@ class PageTokenAcrossReplicasTest {
 
   @Test
   void aTokenFromOneReplicaWorksOnAnotherAndAfterARestart() {
-    Env env = TestEnv.service("users", Map.of());
+    Env env = TestEnv.service("users", TestEnv.NO_BOOTSTRAP_ADMIN);
     String firstPageToken;
     try (var one = new OneUserService(env)) {
       for (int i = 0; i < 3; i++) {
         one.users.createUser(
             CreateUserRequest.newBuilder()
-                .setUser(User.newBuilder().setName("P" + i).setEmail("p" + i + UUID.randomUUID() + "@example.com"))
+                .setUser(User.newBuilder().setName("P" + i).setEmail("p" + i + UUID.randomUUID() + "@example.com").setPassword(TestIdentity.PASSWORD))
                 .build());
       }
       firstPageToken = one.users.listUsers(ListUsersRequest.newBuilder().setPageSize(2).build()).getNextPageToken();
@@ -54,16 +55,16 @@ class PageTokenAcrossReplicasTest {
   @Test
   void aTokenOfAnotherDeploymentOrAChangedOneIsInvalidArgument() {
     String theirs;
-    try (var other = new OneUserService(TestEnv.service("users", Map.of()))) {
+    try (var other = new OneUserService(TestEnv.service("users", TestEnv.NO_BOOTSTRAP_ADMIN))) {
       for (int i = 0; i < 2; i++) {
         other.users.createUser(
             CreateUserRequest.newBuilder()
-                .setUser(User.newBuilder().setName("O" + i).setEmail("o" + i + UUID.randomUUID() + "@example.com"))
+                .setUser(User.newBuilder().setName("O" + i).setEmail("o" + i + UUID.randomUUID() + "@example.com").setPassword(TestIdentity.PASSWORD))
                 .build());
       }
       theirs = other.users.listUsers(ListUsersRequest.newBuilder().setPageSize(1).build()).getNextPageToken();
     }
-    try (var ours = new OneUserService(TestEnv.service("users", Map.of()))) {
+    try (var ours = new OneUserService(TestEnv.service("users", TestEnv.NO_BOOTSTRAP_ADMIN))) {
       for (String token : new String[] {theirs, theirs.substring(0, 10) + (theirs.charAt(10) == 'A' ? 'B' : 'A') + theirs.substring(11)}) {
         Throwable e =
             catchThrowable(() -> ours.users.listUsers(ListUsersRequest.newBuilder().setPageToken(token).build()));
