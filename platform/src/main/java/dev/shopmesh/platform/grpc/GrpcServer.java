@@ -57,6 +57,9 @@ import org.slf4j.LoggerFactory;
 public final class GrpcServer implements ServiceMain.Running {
   private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
 
+  /** Request headers a server accepts, all together (grpc-java's default is 8 KiB). */
+  public static final int MAX_INBOUND_METADATA_BYTES = 16 * 1024;
+
   private final String name;
   private final Server server;
   private final HealthStatusManager health;
@@ -86,6 +89,9 @@ public final class GrpcServer implements ServiceMain.Running {
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()))
             .maxConcurrentCallsPerConnection(settings.maxConcurrentCallsPerConnection())
+            // Headers up to 16 KiB reach the access check, so that an access token over its
+            // 8 KiB limit is UNAUTHENTICATED there rather than a transport error.
+            .maxInboundMetadataSize(MAX_INBOUND_METADATA_BYTES)
             .keepAliveTime(settings.keepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
             .keepAliveTimeout(settings.keepAliveTimeout().toMillis(), TimeUnit.MILLISECONDS)
             .permitKeepAliveTime(settings.permitKeepAliveTime().toMillis(), TimeUnit.MILLISECONDS)
