@@ -54,6 +54,8 @@ final class MeshProcess implements AutoCloseable {
     pb.environment().put("MESH_JWKS_PORT", Integer.toString(jwksPort));
     pb.environment().put("BOOTSTRAP_ADMIN_EMAIL", ADMIN_EMAIL);
     pb.environment().put("BOOTSTRAP_ADMIN_PASSWORD", ADMIN_PASSWORD);
+    // Orders that failed while a payment-svc replica was down are retried within 2 s of its return.
+    pb.environment().put("RECONCILE_BACKOFF_MAX", "2s");
     process = pb.start();
     Thread.ofPlatform().daemon().start(this::pump);
   }

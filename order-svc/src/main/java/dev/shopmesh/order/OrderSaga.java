@@ -50,6 +50,7 @@ final class OrderSaga {
   private final PaymentServiceGrpc.PaymentServiceBlockingStub payments;
   private final Tracer tracer;
   private final LongCounter outcomes;
+  private final LongCounter mismatches;
 
   /** Deadlines and retries of both peers come from their channels' service config. */
   OrderSaga(OrderStore store, Channel userChannel, Channel paymentChannel, Telemetry telemetry) {
@@ -63,6 +64,15 @@ final class OrderSaga {
             .counterBuilder("shopmesh.orders.placed")
             .setDescription("CreateOrder calls that returned an order, by the state it was left in")
             .setUnit("{order}")
+            .build();
+    this.mismatches =
+        telemetry
+            .meter("dev.shopmesh.order")
+            .counterBuilder("shopmesh.saga.payment_mismatches")
+            .setDescription(
+                "Charge answers whose payment did not match the order (order, user, amount or currency);"
+                    + " the order stayed PENDING_PAYMENT. Any at all is worth an alert")
+            .setUnit("{payment}")
             .build();
   }
 
@@ -177,6 +187,25 @@ final class OrderSaga {
           e.getStatus().getCode());
       return order;
     }
+    Optional<String> mismatch = mismatch(order, payment);
+    if (mismatch.isPresent()) {
+      // Never settle an order on a payment that is not its own: it stays PENDING_PAYMENT.
+      log.error(
+          "order {} stays PENDING_PAYMENT: payment-svc answered Charge with payment {} whose {}",
+          order.orderId(),
+          payment.getPaymentId(),
+          mismatch.get());
+      mismatches.add(1);
+      OrderRow now = tx.get(order.orderId()).orElseThrow();
+      if (!now.state().equals(OrderRow.PENDING_PAYMENT)) {
+        return now; // cancelled or settled meanwhile: that stands
+      }
+      throw ERRORS.failedPrecondition(
+          "PAYMENT_MISMATCH",
+          "payment-svc answered with a payment that does not match order " + order.orderId()
+              + "; the order stays PENDING_PAYMENT",
+          Map.of("order_id", order.orderId().toString(), "payment_id", payment.getPaymentId()));
+    }
     String state =
         payment.getState() == Payment.State.CAPTURED
             ? OrderRow.CONFIRMED
@@ -189,14 +218,39 @@ final class OrderSaga {
   }
 
   /**
+   * What in {@code payment} does not belong to {@code order}, if anything: its order, user,
+   * amount or currency, or an id that is not one. payment-svc is trusted with money, not with
+   * bookkeeping: a bug or a mix-up there must not confirm an order on someone else's payment.
+   */
+  static Optional<String> mismatch(OrderRow order, Payment payment) {
+    if (!payment.getOrderId().equals(order.orderId().toString())) {
+      return Optional.of("order_id is " + payment.getOrderId());
+    }
+    if (Ids.parse(payment.getPaymentId()).isEmpty()) {
+      return Optional.of("payment_id is not a UUID");
+    }
+    if (payment.getState() == Payment.State.DECLINED && payment.getAmountMinor() == 0) {
+      // payment-svc's record of an order cancelled before it was charged: it holds no money.
+      return Optional.empty();
+    }
+    if (!payment.getUserId().equals(order.userId().toString())) {
+      return Optional.of("user_id is " + payment.getUserId());
+    }
+    if (payment.getAmountMinor() != order.totalMinor()) {
+      return Optional.of("amount_minor is " + payment.getAmountMinor() + ", not " + order.totalMinor());
+    }
+    if (!payment.getCurrencyCode().equals(order.currencyCode())) {
+      return Optional.of("currency_code is " + payment.getCurrencyCode() + ", not " + order.currencyCode());
+    }
+    return Optional.empty();
+  }
+
+  /**
    * What a caller gets for an order they may not see: for a customer, PERMISSION_DENIED whether
    * it is someone else's or does not exist (AIP-211); for an admin, NOT_FOUND.
    */
   static io.grpc.StatusRuntimeException notVisible(String orderId, Caller caller) {
-    return caller.isAdmin()
-        ? ERRORS.notFound("ORDER_NOT_FOUND", "order " + orderId + " not found", Map.of("order_id", orderId))
-        : ERRORS.permissionDenied(
-            "ORDER_NOT_ACCESSIBLE", "permission denied on order " + orderId + " (or it does not exist)", Map.of("order_id", orderId));
+    return ERRORS.notVisible("order", orderId, caller.isAdmin());
   }
 
   /**
@@ -240,6 +294,15 @@ final class OrderSaga {
           "order {} cancelled, refund pending: Refund failed with {}",
           order.orderId(),
           e.getStatus().getCode());
+      return order;
+    }
+    if (!payment.getOrderId().equals(order.orderId().toString()) || Ids.parse(payment.getPaymentId()).isEmpty()) {
+      log.error(
+          "order {} keeps its refund pending: payment-svc answered Refund with payment {} of order {}",
+          order.orderId(),
+          payment.getPaymentId(),
+          payment.getOrderId());
+      mismatches.add(1);
       return order;
     }
     UUID refunded =

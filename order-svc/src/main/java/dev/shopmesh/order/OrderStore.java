@@ -5,7 +5,10 @@ import dev.shopmesh.platform.auth.Caller;
 import dev.shopmesh.platform.Ids;
 import dev.shopmesh.platform.kafka.TraceContexts;
 import dev.shopmesh.platform.paging.PageRequest;
+import dev.shopmesh.platform.db.Rows;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -102,7 +105,9 @@ final class OrderStore {
       """
       WITH o AS (
           UPDATE orders SET state = 'CANCELLED', refund_pending = true, update_time = now(),
-                            event_sequence = event_sequence + 1
+                            event_sequence = event_sequence + 1,
+                            -- the refund is due now, whatever the charge's back-off was
+                            attempts = 0, next_attempt_at = now()
           WHERE order_id = :orderId AND state IN ('PENDING_PAYMENT', 'CONFIRMED')
             AND (:admin OR user_id = :caller)
           RETURNING *
@@ -121,18 +126,39 @@ final class OrderStore {
       )
       """
           + OUTBOX.formatted("'ORDER_REFUNDED'", "CAST(:refunded AS uuid) IS NOT NULL");
-  private static final String UNSETTLED =
+  /**
+   * The reconciler's claim: the due unsettled orders, oldest due first, each moved a lease
+   * ahead in the same statement (and so committed before any remote call). SKIP LOCKED: two
+   * replicas claiming at once split the due orders rather than wait for each other.
+   */
+  private static final String CLAIM_DUE =
       """
-      SELECT order_id FROM orders
-      WHERE (state = 'PENDING_PAYMENT' AND update_time < now() - make_interval(secs => :minAgeSeconds))
-         OR refund_pending
-      ORDER BY update_time LIMIT :limit
+      WITH due AS (
+          SELECT order_id FROM orders
+          WHERE ((state = 'PENDING_PAYMENT'
+                  AND update_time < now() - make_interval(secs => :minAgeSeconds))
+                 OR refund_pending)
+            AND next_attempt_at <= now()
+          ORDER BY next_attempt_at
+          LIMIT :limit
+          FOR UPDATE SKIP LOCKED
+      )
+      UPDATE orders o SET next_attempt_at = now() + make_interval(secs => :leaseSeconds),
+                          attempts = o.attempts + 1
+      FROM due WHERE o.order_id = due.order_id
+      RETURNING o.*
       """;
-  private static final String LOCK_UNSETTLED =
+  /** A failed attempt: the order goes back in the queue, unless someone re-queued it meanwhile. */
+  private static final String BACK_OFF =
       """
-      SELECT * FROM orders
-      WHERE order_id = :orderId AND (state = 'PENDING_PAYMENT' OR refund_pending)
-      FOR UPDATE SKIP LOCKED
+      UPDATE orders SET next_attempt_at = now() + make_interval(secs => :delaySeconds)
+      WHERE order_id = :orderId AND next_attempt_at = :leaseUntil
+        AND (state = 'PENDING_PAYMENT' OR refund_pending)
+      """;
+  private static final String FAILING_COUNT =
+      """
+      SELECT count(*) FROM orders
+      WHERE (state = 'PENDING_PAYMENT' OR refund_pending) AND attempts >= :attempts
       """;
   private static final String UNSETTLED_COUNT =
       "SELECT count(*) FROM orders WHERE state = 'PENDING_PAYMENT' OR refund_pending";
@@ -256,24 +282,44 @@ final class OrderStore {
     return q.bind("eventId", Ids.newId()).bind("traceparent", trace.traceparent()).bind("tracestate", trace.tracestate());
   }
 
-  /** Orders the reconciler should finish, oldest first. */
-  List<UUID> unsettled(Duration minAge, int limit) {
+  /** An order the reconciler claimed: its attempt number, and until when the claim holds. */
+  record Claim(OrderRow order, int attempts, Instant leaseUntil) {
+    static final RowMapper<Claim> MAPPER =
+        (rs, ctx) ->
+            new Claim(
+                OrderRow.MAPPER.map(rs, ctx), rs.getInt("attempts"), Rows.instant(rs, "next_attempt_at"));
+  }
+
+  /** Claims up to {@code limit} due orders for {@code lease} (see {@link #CLAIM_DUE}). */
+  List<Claim> claimDue(Duration minAge, Duration lease, int limit) {
     return with(
         h ->
-            h.createQuery(UNSETTLED)
+            h.createQuery(CLAIM_DUE)
                 .bind("minAgeSeconds", minAge.toMillis() / 1000.0)
+                .bind("leaseSeconds", lease.toMillis() / 1000.0)
                 .bind("limit", limit)
-                .mapTo(UUID.class)
+                .map(Claim.MAPPER)
                 .list());
+  }
+
+  /** Puts a claimed order back in the queue, due after {@code delay}. */
+  void backOff(Claim claim, Duration delay) {
+    with(
+        h ->
+            h.createUpdate(BACK_OFF)
+                .bind("orderId", claim.order().orderId())
+                .bind("leaseUntil", claim.leaseUntil().atOffset(ZoneOffset.UTC))
+                .bind("delaySeconds", delay.toMillis() / 1000.0)
+                .execute());
   }
 
   long unsettledCount() {
     return with(h -> h.createQuery(UNSETTLED_COUNT).mapTo(Long.class).one());
   }
 
-  /** Locks an unsettled order for this transaction, unless another one holds it. */
-  Optional<OrderRow> lockUnsettled(UUID orderId) {
-    return one(LOCK_UNSETTLED, q -> q.bind("orderId", orderId));
+  /** Unsettled orders that have had at least {@code attempts} attempts. */
+  long failingCount(int attempts) {
+    return with(h -> h.createQuery(FAILING_COUNT).bind("attempts", attempts).mapTo(Long.class).one());
   }
 
   /** A page of the orders {@code caller} may see (of {@code userId} only, when given). */

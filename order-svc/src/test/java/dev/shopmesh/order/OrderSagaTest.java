@@ -309,7 +309,7 @@ class OrderSagaTest {
   }
 
   @Test
-  void chargeIsIdempotentPerOrderAndValidatesItsInput() {
+  void chargeIsIdempotentPerOrderRefusesAnotherAmountAndValidatesItsInput() {
     String orderId = UUID.randomUUID().toString();
     var charge =
         dev.shopmesh.payment.v1.ChargeRequest.newBuilder()
@@ -319,9 +319,11 @@ class OrderSagaTest {
             .setCurrencyCode("EUR")
             .build();
     Payment first = shop.paymentClient.charge(charge);
-    Payment again = shop.paymentClient.charge(charge.toBuilder().setAmountMinor(999).build());
+    Payment again = shop.paymentClient.charge(charge);
 
     assertThat(again).isEqualTo(first);
+    assertThatThrownBy(() -> shop.paymentClient.charge(charge.toBuilder().setAmountMinor(999).build()))
+        .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.FAILED_PRECONDITION));
     assertThatThrownBy(() -> shop.paymentClient.charge(charge.toBuilder().setAmountMinor(0).setCurrencyCode("XX").build()))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
         .satisfies(e -> assertThat(fields(e)).containsExactly("amount_minor", "currency_code"));

@@ -58,7 +58,9 @@ class RandomizedFaultTest {
                 "PAYMENT_SVC_TARGET", "localhost:" + paymentPort,
                 "PAYMENT_SVC_TIMEOUT", "1s",
                 "RECONCILE_INTERVAL", "300ms",
-                "RECONCILE_MIN_AGE", "1s"));
+                "RECONCILE_MIN_AGE", "1s",
+                "RECONCILE_BACKOFF", "200ms",
+                "RECONCILE_BACKOFF_MAX", "1s"));
     DataSource ordersDb = TestPostgres.dataSource(TestEnv.databaseName(orderEnv));
     Main.Running orders = Main.wire(orderEnv);
     ManagedChannel toUsers = ManagedChannelBuilder.forAddress("localhost", users.port()).usePlaintext().build();

@@ -66,6 +66,9 @@ final class Shop implements AutoCloseable {
     vars.put("PAYMENT_SVC_TIMEOUT", "2s");
     vars.put("RECONCILE_INTERVAL", "200ms");
     vars.put("RECONCILE_MIN_AGE", "0s");
+    // Short back-offs: a test's payment-svc comes back within seconds, not minutes.
+    vars.put("RECONCILE_BACKOFF", "100ms");
+    vars.put("RECONCILE_BACKOFF_MAX", "500ms");
     vars.putAll(everyService);
     vars.putAll(orderEnv);
     this.orderEnv = TestEnv.service("orders", vars);

@@ -52,6 +52,18 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
             request.getAmountMinor(),
             request.getCurrencyCode());
     PaymentRow row = store.charge(charge, policy.declineReason(request.getAmountMinor()));
+    if (!row.answers(charge)) {
+      // One payment per order, ever: a second Charge must ask for the same thing to be told
+      // about it, or it would read as if its own amount had been charged.
+      throw ERRORS.failedPrecondition(
+          "CHARGE_MISMATCH",
+          "order " + request.getOrderId() + " was already charged with another amount, currency or user",
+          Map.of(
+              "order_id", request.getOrderId(),
+              "payment_id", row.paymentId().toString(),
+              "amount_minor", Long.toString(row.amountMinor()),
+              "currency_code", row.currencyCode()));
+    }
     response.onNext(row.toProto());
     response.onCompleted();
   }
@@ -78,15 +90,7 @@ final class PaymentApi extends PaymentServiceGrpc.PaymentServiceImplBase {
             .get(id.orElseThrow(), caller)
             .orElseThrow(
                 () ->
-                    caller.isAdmin()
-                        ? ERRORS.notFound(
-                            "PAYMENT_NOT_FOUND",
-                            "payment " + request.getPaymentId() + " not found",
-                            Map.of("payment_id", request.getPaymentId()))
-                        : ERRORS.permissionDenied(
-                            "PAYMENT_NOT_ACCESSIBLE",
-                            "permission denied on payment " + request.getPaymentId() + " (or it does not exist)",
-                            Map.of("payment_id", request.getPaymentId())));
+                    ERRORS.notVisible("payment", request.getPaymentId(), caller.isAdmin()));
     response.onNext(row.toProto());
     response.onCompleted();
   }

@@ -33,6 +33,21 @@ public record PaymentRow(
               Rows.instant(rs, "create_time"),
               Rows.instant(rs, "update_time"));
 
+  /**
+   * Whether this payment is the answer to {@code charge}: the payment it made, or made by an
+   * earlier Charge of the same order, user, amount and currency. The DECLINED record that a
+   * Refund leaves for an order never charged answers every later Charge of that order.
+   */
+  boolean answers(PaymentStore.ChargeRequest charge) {
+    if (userId == null && state.equals("DECLINED") && PaymentStore.REFUND_BEFORE_CHARGE.equals(declineReason)) {
+      return true;
+    }
+    return orderId.equals(charge.orderId())
+        && charge.userId().equals(userId)
+        && amountMinor == charge.amountMinor()
+        && currencyCode.equals(charge.currencyCode());
+  }
+
   Payment toProto() {
     return Payment.newBuilder()
         .setPaymentId(paymentId.toString())

@@ -76,7 +76,7 @@ final class PaymentStore {
 
   /**
    * Records the payment of an order once; any later call for the same order returns that first
-   * payment unchanged, whatever it asks for.
+   * payment unchanged (PaymentApi refuses it when it asked for something else).
    */
   PaymentRow charge(ChargeRequest request, Optional<String> declineReason) {
     return insert(

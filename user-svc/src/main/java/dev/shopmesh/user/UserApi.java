@@ -100,15 +100,7 @@ final class UserApi extends UserServiceGrpc.UserServiceImplBase {
             .get(id.orElseThrow(), caller.userId(), caller.isAdmin())
             .orElseThrow(
                 () ->
-                    caller.isAdmin()
-                        ? ERRORS.notFound(
-                            "USER_NOT_FOUND",
-                            "user " + request.getUserId() + " not found",
-                            Map.of("user_id", request.getUserId()))
-                        : ERRORS.permissionDenied(
-                            "USER_NOT_ACCESSIBLE",
-                            "permission denied on user " + request.getUserId() + " (or it does not exist)",
-                            Map.of("user_id", request.getUserId())));
+                    ERRORS.notVisible("user", request.getUserId(), caller.isAdmin()));
     response.onNext(row.toProto());
     response.onCompleted();
   }

@@ -69,6 +69,35 @@ class DatabaseTimeoutsTest {
   }
 
   @Test
+  void aStatementMadeForACallEndsWithTheCallsDeadline() {
+    Throwable e =
+        catchThrowable(
+            () ->
+                io.grpc.Context.current()
+                    .withDeadlineAfter(500, java.util.concurrent.TimeUnit.MILLISECONDS, SCHEDULER)
+                    .run(
+                        () ->
+                            db.jdbi()
+                                .useTransaction(
+                                    h -> {
+                                      h.execute("SET LOCAL statement_timeout = 0"); // only the deadline is left
+                                      h.execute("SELECT pg_sleep(10)");
+                                    })));
+    assertThat(PgErrors.timedOut(e)).as(String.valueOf(e)).hasValueSatisfying(m -> assertThat(m).contains("user request"));
+
+    Throwable late =
+        catchThrowable(
+            () ->
+                io.grpc.Context.current()
+                    .withDeadlineAfter(-1, java.util.concurrent.TimeUnit.MILLISECONDS, SCHEDULER)
+                    .run(() -> db.jdbi().useHandle(h -> h.execute("SELECT 1"))));
+    assertThat(io.grpc.Status.fromThrowable(late).getCode()).isEqualTo(io.grpc.Status.Code.DEADLINE_EXCEEDED);
+  }
+
+  private static final java.util.concurrent.ScheduledExecutorService SCHEDULER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> Thread.ofPlatform().daemon().unstarted(r));
+
+  @Test
   void aTransactionLeftOpenIsEndedByTheServer() throws Exception {
     try (Handle forgotten = db.jdbi().open()) {
       forgotten.begin();

@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A service's PostgreSQL database: a HikariCP pool, migrated by Flyway at start-up, traced by
- * the OTel JDBC instrumentation, and used through one {@link Jdbi}.
+ * the OTel JDBC instrumentation, and used through one {@link Jdbi}. Every session runs under
+ * {@link DatabaseSettings.Timeouts}; a statement made for a gRPC call also ends with the call's
+ * deadline ({@link CallDeadlines}).
  */
 public final class Database implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(Database.class);
@@ -84,7 +86,8 @@ public final class Database implements AutoCloseable {
     observe(pool, name, telemetry);
     Jdbi jdbi =
         Jdbi.create(telemetry.wrap(pool))
-            .installPlugin(new PostgresPlugin());
+            .installPlugin(new PostgresPlugin())
+            .addCustomizer(new CallDeadlines());
     return new Database(pool, jdbi, pageTokens);
   }
 

@@ -73,7 +73,8 @@ public final class ErrorMapping implements ServerInterceptor {
     String method = call.getMethodDescriptor().getFullMethodName();
     Status status;
     Metadata trailers;
-    if (e instanceof StatusRuntimeException sre) {
+    StatusRuntimeException sre = statusIn(e);
+    if (sre != null) {
       status = sre.getStatus();
       trailers = sre.getTrailers() == null ? new Metadata() : sre.getTrailers();
     } else if (isConnectionShortage(e)) {
@@ -95,6 +96,16 @@ public final class ErrorMapping implements ServerInterceptor {
     } catch (IllegalStateException alreadyClosed) {
       log.debug("{}: call already closed when mapping {}", method, e.toString());
     }
+  }
+
+  /** A status thrown as it is, or wrapped (Jdbi wraps what a statement customizer throws). */
+  private static StatusRuntimeException statusIn(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof StatusRuntimeException sre) {
+        return sre;
+      }
+    }
+    return null;
   }
 
   private static boolean isConnectionShortage(Throwable e) {

@@ -37,6 +37,31 @@ public final class Errors {
     return build(Code.INVALID_ARGUMENT, reason, violations.message(), Map.of(), badRequest);
   }
 
+  /**
+   * NOT_FOUND for a {@code resource} ("order") by its {@code id}: reason {@code ORDER_NOT_FOUND},
+   * message "order … not found", metadata {@code order_id}.
+   */
+  public StatusRuntimeException notFound(String resource, String id) {
+    return notFound(
+        resource.toUpperCase(java.util.Locale.ROOT) + "_NOT_FOUND",
+        resource + " " + id + " not found",
+        Map.of(resource + "_id", id));
+  }
+
+  /**
+   * What a caller gets for a {@code resource} they may not see (AIP-211): an admin, who may see
+   * everything, learns it does not exist (NOT_FOUND); anyone else gets PERMISSION_DENIED,
+   * {@code <RESOURCE>_NOT_ACCESSIBLE}, worded the same whether it is someone else's or missing.
+   */
+  public StatusRuntimeException notVisible(String resource, String id, boolean admin) {
+    return admin
+        ? notFound(resource, id)
+        : permissionDenied(
+            resource.toUpperCase(java.util.Locale.ROOT) + "_NOT_ACCESSIBLE",
+            "permission denied on " + resource + " " + id + " (or it does not exist)",
+            Map.of(resource + "_id", id));
+  }
+
   public StatusRuntimeException notFound(String reason, String message, Map<String, String> meta) {
     return build(Code.NOT_FOUND, reason, message, meta, null);
   }
