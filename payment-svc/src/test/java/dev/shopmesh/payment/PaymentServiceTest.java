@@ -18,6 +18,7 @@ import dev.shopmesh.platform.grpc.GrpcServer;
 import dev.shopmesh.testkit.RawGrpc;
 import dev.shopmesh.testkit.SagaInvariants;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
 import dev.shopmesh.testkit.TestPostgres;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -45,7 +46,8 @@ class PaymentServiceTest {
     server = Main.start(env);
     db = TestPostgres.dataSource(TestEnv.databaseName(env));
     channel = ManagedChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
-    payments = PaymentServiceGrpc.newBlockingStub(channel);
+    // As an admin, who reads every payment (Charge and Refund are INTERNAL: no token needed).
+    payments = TestIdentity.as(PaymentServiceGrpc.newBlockingStub(channel), TestIdentity.shared().adminToken());
   }
 
   @AfterAll
