@@ -18,20 +18,27 @@ public final class ChildJvm implements AutoCloseable {
   private final String mainClass;
   private final Map<String, String> env;
   private final int port;
+  private final List<String> jvmFlags;
   private final Path log;
   private Process process;
 
-  private ChildJvm(String mainClass, Map<String, String> env, int port) throws IOException {
+  private ChildJvm(String mainClass, Map<String, String> env, int port, List<String> jvmFlags) throws IOException {
     this.mainClass = mainClass;
     this.env = env;
     this.port = port;
+    this.jvmFlags = List.copyOf(jvmFlags);
     this.log = Files.createTempFile("child-" + port + "-", ".log");
   }
 
   /** Starts {@code mainClass} with {@code env} (which must set PORT) and waits until SERVING. */
   public static ChildJvm start(String mainClass, Map<String, String> env) {
+    return start(mainClass, env, List.of());
+  }
+
+  /** As {@link #start(String, Map)}, with JVM flags of its own (a heap as small as the mesh's). */
+  public static ChildJvm start(String mainClass, Map<String, String> env, List<String> jvmFlags) {
     try {
-      ChildJvm jvm = new ChildJvm(mainClass, env, Integer.parseInt(env.get("PORT")));
+      ChildJvm jvm = new ChildJvm(mainClass, env, Integer.parseInt(env.get("PORT")), jvmFlags);
       jvm.restart();
       return jvm;
     } catch (IOException e) {
@@ -45,6 +52,7 @@ public final class ChildJvm implements AutoCloseable {
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     cmd.add("-XX:+UseSerialGC");
     cmd.add("-XX:TieredStopAtLevel=1");
+    cmd.addAll(jvmFlags);
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));
     cmd.add(mainClass);
@@ -70,6 +78,15 @@ public final class ChildJvm implements AutoCloseable {
       process.waitFor(10, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+  }
+
+  /** What the JVM printed so far. */
+  public String output() {
+    try {
+      return Files.readString(log);
+    } catch (IOException e) {
+      return "(cannot read " + log + ": " + e.getMessage() + ")";
     }
   }
 
