@@ -116,6 +116,20 @@ class MeshEndToEndTest {
     assertThat(unknown.status()).isEqualTo(400);
     assertThat(unknown.body().get("message").getAsString()).contains("not found");
 
+    // ./mesh login prints a token for curl and grpcurl (the password from MESH_PASSWORD).
+    java.nio.file.Path root = java.nio.file.Path.of("..").toAbsolutePath().normalize();
+    ProcessBuilder loginCommand =
+        new ProcessBuilder(root.resolve("mesh").toString(), "login", customer.email())
+            .directory(root.toFile())
+            .redirectError(ProcessBuilder.Redirect.INHERIT);
+    loginCommand.environment().put("MESH_EDGE_URL", mesh.restUrl());
+    loginCommand.environment().put("MESH_PASSWORD", customer.password());
+    loginCommand.environment().put("MESH_SKIP_BUILD", "1"); // this build has just packaged every jar
+    Process login = loginCommand.start();
+    String printed = new String(login.getInputStream().readAllBytes()).trim();
+    assertThat(login.waitFor()).isZero();
+    assertThat(rest("GET", "/v1/users/" + userId, null, printed).status()).as("./mesh login's token").isEqualTo(200);
+
     Reply cancelled = rest("POST", "/v1/orders/" + orderId + ":cancel", "{}", token);
     assertThat(cancelled.body().get("state").getAsString()).isEqualTo("CANCELLED");
     Reply payments = rest("GET", "/v1/payments?orderId=" + orderId, null, token);

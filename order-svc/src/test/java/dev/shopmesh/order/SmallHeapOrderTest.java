@@ -13,6 +13,7 @@ import dev.shopmesh.platform.grpc.HealthProbe;
 import dev.shopmesh.testkit.ChildJvm;
 import dev.shopmesh.testkit.FreePorts;
 import dev.shopmesh.testkit.TestEnv;
+import dev.shopmesh.testkit.TestIdentity;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -55,7 +56,7 @@ class SmallHeapOrderTest {
       Throwable e =
           catchThrowable(
               () ->
-                  OrderServiceGrpc.newBlockingStub(channel)
+                  TestIdentity.as(OrderServiceGrpc.newBlockingStub(channel), TestIdentity.shared().adminToken())
                       .withDeadlineAfter(60, java.util.concurrent.TimeUnit.SECONDS)
                       .createOrder(request));
 
