@@ -59,10 +59,14 @@ final class LocalMesh implements AutoCloseable {
                           "USER_SVC_TARGET", "localhost:" + users.port(),
                           "PAYMENT_SVC_TARGET", "localhost:" + payments.port()))));
       started.add(0, orders); // stops first: it calls the other two
+      // notification-svc without Kafka: it serves ListNotifications, and consumes nothing.
+      GrpcServer notifications = dev.shopmesh.notification.Main.start(TestEnv.service("edge_notifications", everyProcess));
+      started.add(notifications);
       Map<String, String> env = new HashMap<>(with(everyProcess, edgeEnv()));
       env.put("USER_SVC_TARGET", "localhost:" + users.port());
       env.put("ORDER_SVC_TARGET", "localhost:" + orders.port());
       env.put("PAYMENT_SVC_TARGET", "localhost:" + payments.port());
+      env.put("NOTIFICATION_SVC_TARGET", "localhost:" + notifications.port());
       return new LocalMesh(started, Main.start(Env.of(env)));
     } catch (RuntimeException e) {
       started.forEach(GrpcServer::stop);
@@ -93,6 +97,7 @@ final class LocalMesh implements AutoCloseable {
           case "shopmesh.user.v1" -> "user-svc";
           case "shopmesh.order.v1" -> "order-svc";
           case "shopmesh.payment.v1" -> "payment-svc";
+          case "shopmesh.notification.v1" -> "notification-svc";
           default -> throw new IllegalArgumentException(fullServiceName);
         };
     return services.stream().filter(s -> s.name().equals(name)).findFirst().orElseThrow().port();
