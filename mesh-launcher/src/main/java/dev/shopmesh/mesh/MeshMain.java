@@ -207,7 +207,7 @@ public final class MeshMain {
 
   private void printTable(List<MeshPlan.Replica> plan, List<String> upIn) {
     Mesh.say("");
-    String row = "%-14s %-8s %-46s %-10s %s";
+    String row = "%-14s %-8s %-52s %-10s %s";
     Mesh.say(String.format(row, "PROCESS", "PID", "LISTENS ON", "SERVING", "DATABASE"));
     Mesh.say(String.format(row, "postgres", "-", "localhost:" + postgres.port(), "-", "users, orders, payments, notifications"));
     if (kafka != null) {

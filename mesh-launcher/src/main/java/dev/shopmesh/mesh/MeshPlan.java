@@ -82,7 +82,9 @@ final class MeshPlan {
             new Replica(
                 name,
                 port,
-                "grpc://localhost:" + port,
+                service.name().equals("user-svc")
+                    ? "grpc://localhost:" + port + " http://localhost:" + env.get("JWKS_PORT") + " (JWKS)"
+                    : "grpc://localhost:" + port,
                 service.database().name(),
                 javaCommand(options, service.name(), aot),
                 env,
