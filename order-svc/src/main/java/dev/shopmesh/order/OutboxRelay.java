@@ -189,7 +189,7 @@ final class OutboxRelay implements AutoCloseable {
         while (!closed) {
           int sent = publishBatch(producer);
           purgeWhenDue();
-          if (sent < settings.batch()) {
+          if (sent == 0) {
             // Woken by the next commit's NOTIFY, or after the poll interval; throws when the
             // connection (and with it the lock) is gone.
             listener.getNotifications((int) Math.max(1, settings.pollInterval().toMillis()));

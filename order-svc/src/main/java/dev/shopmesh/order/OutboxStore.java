@@ -36,12 +36,23 @@ final class OutboxStore {
 
   /**
    * Unsent rows, whatever their id: a transaction that took its id early and committed late is
-   * found on the next pass, where "id > last seen" would have skipped it for ever. Within one
-   * order, ids follow the per-order sequence (its changes are serialised by the order's row
-   * lock), so sending in id order keeps each order's events in order.
+   * found on the next pass, where "id > last seen" would have skipped it for ever.
+   *
+   * <p>Only the first unsent row of each order: a later event of an order is sent only once the
+   * broker has acknowledged every earlier one. Sending them together would let a failed batch be
+   * retried after a later one succeeded (an idempotent producer that expires a batch resets its
+   * sequence and goes on with the next), and the customer would read "refunded" before
+   * "confirmed". Within one order, ids follow the per-order sequence (its changes are
+   * serialised by the order's row lock).
    */
   private static final String UNSENT =
-      "SELECT * FROM order_outbox WHERE sent_at IS NULL ORDER BY id LIMIT :limit";
+      """
+      SELECT * FROM order_outbox o
+       WHERE o.sent_at IS NULL
+         AND NOT EXISTS (SELECT 1 FROM order_outbox e
+                          WHERE e.order_id = o.order_id AND e.sent_at IS NULL AND e.id < o.id)
+       ORDER BY o.id
+       LIMIT :limit""";
   private static final String MARK_SENT =
       "UPDATE order_outbox SET sent_at = now() WHERE id = ANY(:ids) AND sent_at IS NULL";
   private static final String PURGE =

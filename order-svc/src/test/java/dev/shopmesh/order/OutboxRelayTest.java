@@ -19,9 +19,12 @@ import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /** The transactional outbox and its relay, against a real Kafka broker and PostgreSQL. */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OutboxRelayTest {
   private static TestKafka kafka;
   private static String topic;
@@ -129,19 +132,50 @@ class OutboxRelayTest {
     assertThat(eventsOf(early.toString(), 1)).as("the row that committed late").hasSize(1);
   }
 
+  @Test
+  void aLaterEventOfAnOrderWaitsUntilTheBrokerHasAcknowledgedTheEarlierOne() throws Exception {
+    // The first event is too large for the producer (max.request.size, 1 MiB): its send fails
+    // alone, as a batch the broker never got does. The second must not overtake it.
+    UUID orderId = UUID.randomUUID();
+    try (Connection c = shop.ordersDb.getConnection()) {
+      c.setAutoCommit(false);
+      insertEvent(c, orderId, 1, "x".repeat(2 << 20));
+      insertEvent(c, orderId, 2, "");
+      c.commit();
+    }
+    Order witness = shop.orderClient.createOrder(Shop.order(buyer, 500, 1));
+    awaitTrue(() -> eventsOf(witness.getOrderId(), 1).size() == 1); // the relay is past both rows
+    assertThat(eventsOf(orderId.toString(), 1)).as("nothing of the order while its first event fails").isEmpty();
+
+    try (Connection c = shop.ordersDb.getConnection();
+        PreparedStatement s = c.prepareStatement("UPDATE order_outbox SET failure_reason = '' WHERE order_id = ?")) {
+      s.setObject(1, orderId);
+      s.executeUpdate();
+    }
+    awaitTrue(() -> unsent() == 0);
+    assertThat(eventsOf(orderId.toString(), 2)).extracting(OrderEvent::getSequence).containsExactly(1L, 2L);
+  }
+
   private static void insertEvent(Connection c, UUID orderId) throws SQLException {
+    insertEvent(c, orderId, 1, "");
+  }
+
+  private static void insertEvent(Connection c, UUID orderId, long sequence, String failureReason) throws SQLException {
     try (PreparedStatement s =
         c.prepareStatement(
-            "INSERT INTO order_outbox (event_id, order_id, user_id, sequence, type, order_state, total_minor, currency_code)"
-                + " VALUES (?, ?, ?, 1, 'ORDER_CANCELLED', 'CANCELLED', 100, 'EUR')")) {
+            "INSERT INTO order_outbox (event_id, order_id, user_id, sequence, type, order_state, total_minor, currency_code, failure_reason)"
+                + " VALUES (?, ?, ?, ?, 'ORDER_CANCELLED', 'CANCELLED', 100, 'EUR', ?)")) {
       s.setObject(1, UUID.randomUUID());
       s.setObject(2, orderId);
       s.setObject(3, UUID.fromString(buyer));
+      s.setLong(4, sequence);
+      s.setString(5, failureReason);
       s.executeUpdate();
     }
   }
 
   @Test
+  @org.junit.jupiter.api.Order(Integer.MAX_VALUE) // it closes the shop's relay: the others need it
   void oneRelayIsActiveAcrossReplicasAndAnotherTakesOverWhenItStops() {
     Main.Running second = shop.startOrderReplica();
     try {
