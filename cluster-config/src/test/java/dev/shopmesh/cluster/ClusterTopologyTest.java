@@ -107,8 +107,8 @@ class ClusterTopologyTest {
     }
     assertThat(checked).isPositive();
     assertThat(Compose.environment("order-svc").get("PAYMENT_SVC_TARGET"))
-        .as("order-svc calls Charge and Refund, which only the east-west listener routes")
-        .startsWith("dns:///envoy:");
+        .as("order-svc calls Charge and Refund at payment-svc's internal port, over mutual TLS end to end")
+        .isEqualTo("dns:///payment-svc:" + Compose.environment("payment-svc").get("INTERNAL_PORT"));
   }
 
   @Test

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 import dev.shopmesh.cluster.ServiceModules.Module;
 import dev.shopmesh.cluster.ServiceModules.Running;
 import dev.shopmesh.platform.config.Env;
+import dev.shopmesh.testkit.TestTls;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -68,7 +69,7 @@ class ComposeServicesTest {
     assumeTrue(module != null, "module " + moduleName + " is not on this branch yet");
     Class<?> main = ServiceModules.mainClass(module);
     Map<String, String> compose = Compose.environment(service);
-    Env env = Env.of(local(compose));
+    Env env = Env.of(local(service, compose));
 
     Running running = ServiceModules.start(main, env);
     try {
@@ -96,14 +97,20 @@ class ComposeServicesTest {
     }
   }
 
-  /** compose's environment with the addresses of this machine. */
-  static Map<String, String> local(Map<String, String> compose) {
+  /**
+   * compose's environment of {@code service} with the addresses of this machine, and its
+   * certificate and key from the tests' mesh CA in place of compose's secrets.
+   */
+  static Map<String, String> local(String service, Map<String, String> compose) {
     Map<String, String> vars = new HashMap<>();
-    compose.forEach((name, value) -> vars.put(name, localValue(name, value)));
+    compose.forEach((name, value) -> vars.put(name, localValue(service, name, value)));
     return vars;
   }
 
-  private static String localValue(String name, String value) {
+  private static String localValue(String service, String name, String value) {
+    if (name.startsWith("TLS_") && name.endsWith("_FILE")) {
+      return TestTls.vars(service).getOrDefault(name, value);
+    }
     if (name.equals("PORT") || name.endsWith("_PORT")) {
       return "0";
     }

@@ -7,6 +7,9 @@ import com.google.protobuf.DescriptorProtos.FileDescriptorSet;
 import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
 import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
 import com.google.protobuf.ExtensionRegistry;
+import dev.shopmesh.access.v1.AccessProto;
+import dev.shopmesh.access.v1.Level;
+import dev.shopmesh.access.v1.Rule;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -23,14 +26,27 @@ import java.util.stream.Collectors;
  * {@code /shopmesh.protobin}.
  */
 final class Descriptors {
-  /** One RPC of the descriptor set; public exactly when it has a google.api.http rule. */
-  record Rpc(String service, String method, Optional<HttpRule> http) {
+  /**
+   * One RPC of the descriptor set; public (routed by the edges) exactly when it has a
+   * google.api.http rule. {@code access} is its {@code (shopmesh.access.v1.access)} rule.
+   */
+  record Rpc(String service, String method, Optional<HttpRule> http, Optional<Rule> access) {
     String path() {
       return "/" + service + "/" + method;
     }
 
     boolean isPublic() {
       return http.isPresent();
+    }
+
+    /** The access level its contract declares (LEVEL_UNSPECIFIED, denied, when none). */
+    Level level() {
+      return access.map(Rule::getLevel).orElse(Level.LEVEL_UNSPECIFIED);
+    }
+
+    /** Needs no token: sign-up, sign-in, refresh. */
+    boolean needsNoToken() {
+      return level() == Level.PUBLIC;
     }
 
     /** An HTTP GET: safe and idempotent by HTTP's own rules, so a read. */
@@ -66,7 +82,11 @@ final class Descriptors {
               method.getOptions().hasExtension(AnnotationsProto.http)
                   ? Optional.of(method.getOptions().getExtension(AnnotationsProto.http))
                   : Optional.empty();
-          rpcs.add(new Rpc(name, method.getName(), rule));
+          Optional<Rule> access =
+              method.getOptions().hasExtension(AccessProto.access)
+                  ? Optional.of(method.getOptions().getExtension(AccessProto.access))
+                  : Optional.empty();
+          rpcs.add(new Rpc(name, method.getName(), rule, access));
         }
       }
     }
@@ -77,7 +97,13 @@ final class Descriptors {
     return shopmeshRpcs().stream().filter(Rpc::isPublic).toList();
   }
 
+  /** The RPCs whose access rule is INTERNAL: mutual TLS between services, never routed. */
   static List<Rpc> internalRpcs() {
+    return shopmeshRpcs().stream().filter(r -> r.level() == Level.INTERNAL).toList();
+  }
+
+  /** The RPCs that are not routed by the edges (no google.api.http rule). */
+  static List<Rpc> unroutedRpcs() {
     return shopmeshRpcs().stream().filter(r -> !r.isPublic()).toList();
   }
 
@@ -101,6 +127,7 @@ final class Descriptors {
   private static FileDescriptorSet load() {
     ExtensionRegistry registry = ExtensionRegistry.newInstance();
     AnnotationsProto.registerAllExtensions(registry);
+    AccessProto.registerAllExtensions(registry);
     try (InputStream in = Descriptors.class.getResourceAsStream("/shopmesh.protobin")) {
       if (in == null) {
         throw new IllegalStateException("/shopmesh.protobin is not on the classpath (proto module jar)");

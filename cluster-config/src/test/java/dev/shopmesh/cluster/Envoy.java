@@ -16,6 +16,10 @@ import io.envoyproxy.envoy.config.route.v3.VirtualHost;
 import io.envoyproxy.envoy.config.trace.v3.OpenTelemetryConfig;
 import io.envoyproxy.envoy.extensions.access_loggers.stream.v3.StdoutAccessLog;
 import io.envoyproxy.envoy.extensions.filters.http.grpc_json_transcoder.v3.GrpcJsonTranscoder;
+import io.envoyproxy.envoy.extensions.filters.http.header_mutation.v3.HeaderMutation;
+import io.envoyproxy.envoy.extensions.filters.http.jwt_authn.v3.JwtAuthentication;
+import io.envoyproxy.envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit;
+import io.envoyproxy.envoy.extensions.filters.http.rbac.v3.RBAC;
 import io.envoyproxy.envoy.extensions.filters.http.router.v3.Router;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager;
 import io.envoyproxy.envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter;
@@ -46,11 +50,27 @@ final class Envoy {
           .add(StdoutAccessLog.getDescriptor())
           .add(io.envoyproxy.envoy.config.route.v3.FilterConfig.getDescriptor())
           .add(PreviousHostsPredicate.getDescriptor())
+          .add(HeaderMutation.getDescriptor())
+          .add(JwtAuthentication.getDescriptor())
+          .add(RBAC.getDescriptor())
+          .add(LocalRateLimit.getDescriptor())
           .build();
 
   static final String HCM = "envoy.filters.network.http_connection_manager";
   static final String TRANSCODER = "envoy.filters.http.grpc_json_transcoder";
   static final String ROUTER = "envoy.filters.http.router";
+  static final String HEADER_MUTATION = "envoy.filters.http.header_mutation";
+  static final String JWT_AUTHN = "envoy.filters.http.jwt_authn";
+  static final String RBAC_FILTER = "envoy.filters.http.rbac";
+  static final String LOCAL_RATELIMIT = "envoy.filters.http.local_ratelimit";
+
+  /** The typed config of the listener's HTTP filter {@code name}, if it has one. */
+  static <T extends Message> Optional<T> filter(HttpConnectionManager hcm, String name, Class<T> type) {
+    return hcm.getHttpFiltersList().stream()
+        .filter(f -> f.getName().equals(name))
+        .map(f -> unpack(f.getTypedConfig(), type))
+        .findFirst();
+  }
 
   private static Bootstrap bootstrap;
 

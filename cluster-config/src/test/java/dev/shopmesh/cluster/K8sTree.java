@@ -21,6 +21,8 @@ final class K8sTree implements AutoCloseable {
   static final String K8S = "deploy/k8s";
   static final String[] COPIED = {"deploy", "envoy", "proto/target/kustomize"};
   static final String DEV_SECRETS = K8S + "/components/postgres-statefulset/secrets";
+  /** What {@code ./mesh certs deploy/k8s/base/tls} writes: the mesh CA and service certificates. */
+  static final String TLS_FILES = K8S + "/base/tls";
 
   private final Path root;
 
@@ -45,6 +47,14 @@ final class K8sTree implements AutoCloseable {
         byte[] bytes = new byte[18];
         random.nextBytes(bytes);
         Files.writeString(secrets.resolve(name + "-password"), HexFormat.of().formatHex(bytes));
+      }
+      Path tls = root.resolve(TLS_FILES);
+      Files.createDirectories(tls);
+      Files.copy(dev.shopmesh.testkit.TestTls.caFile(), tls.resolve("ca.crt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      for (String service : new String[] {"order-svc", "payment-svc"}) {
+        var issued = dev.shopmesh.testkit.TestTls.of(service);
+        Files.copy(issued.certFile(), tls.resolve(service + ".crt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(issued.keyFile(), tls.resolve(service + ".key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
       }
       return new K8sTree(root);
     } catch (IOException e) {

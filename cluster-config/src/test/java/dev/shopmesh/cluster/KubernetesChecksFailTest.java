@@ -104,9 +104,14 @@ class KubernetesChecksFailTest {
     // Network policies
     b.add(new Breakage("a policy that blocks a call of the graph", "overlays/prod",
         t -> t.replace(COMPONENTS + "network-policies/network-policies.yaml",
-            "          app.kubernetes.io/name: payment-svc\n    ports:\n    - port: 50053\n      protocol: TCP\n  - to:\n    - podSelector:\n        matchLabels:\n          shopmesh.dev/database-for-order-svc",
-            "          app.kubernetes.io/name: payment-svc\n    ports:\n    - port: 50054\n      protocol: TCP\n  - to:\n    - podSelector:\n        matchLabels:\n          shopmesh.dev/database-for-order-svc"),
-        "block order-svc -> payment-svc:50053"));
+            "          app.kubernetes.io/name: payment-svc\n    ports:\n    - port: 51053\n      protocol: TCP\n  - to:\n    - podSelector:\n        matchLabels:\n          shopmesh.dev/database-for-order-svc",
+            "          app.kubernetes.io/name: payment-svc\n    ports:\n    - port: 51054\n      protocol: TCP\n  - to:\n    - podSelector:\n        matchLabels:\n          shopmesh.dev/database-for-order-svc"),
+        "block order-svc -> payment-svc:51053"));
+    b.add(new Breakage("payment-svc's internal port open to every source", "overlays/prod",
+        t -> t.replace(COMPONENTS + "network-policies/network-policies.yaml",
+            "  - from:\n    - podSelector:\n        matchLabels:\n          app.kubernetes.io/name: order-svc\n    ports:\n    - port: 51053\n",
+            "  - ports:\n    - port: 51053\n"),
+        "admit (outside) -> payment-svc:51053"));
     b.add(new Breakage("a policy that admits more than the graph", "overlays/prod",
         t -> t.replace(COMPONENTS + "network-policies/network-policies.yaml", "  - ports:\n    - port: 8080\n      protocol: TCP\n",
             "  - ports:\n    - port: 8080\n      protocol: TCP\n    - port: 9901\n      protocol: TCP\n"), "admit (outside) -> envoy:9901"));

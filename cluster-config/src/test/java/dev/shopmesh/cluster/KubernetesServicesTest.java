@@ -105,6 +105,17 @@ class KubernetesServicesTest {
   }
 
   @Test
+  void aServiceWithoutItsCertificateDoesNotStart() throws Exception {
+    try (K8sTree copy = K8sTree.copy()) {
+      copy.replace(KubernetesChecksFailTest.BASE + "order-svc.yaml", "        - name: TLS_KEY_FILE\n          value: /etc/shopmesh/tls/tls.key\n", "");
+      Manifests m = copy.build("overlays/prod");
+      Obj w = m.get("Deployment", "order-svc");
+
+      assertThat(problems(m, w, w.containers().get(0))).anySatisfy(p -> assertThat(p).contains("does not start").contains("TLS_KEY_FILE"));
+    }
+  }
+
+  @Test
   void aPortTheServiceIsNotToldToListenOnIsAnError() throws Exception {
     try (K8sTree copy = K8sTree.copy()) {
       copy.replace(KubernetesChecksFailTest.BASE + "order-svc.yaml", "- name: PORT\n          value: \"50052\"", "- name: PORT\n          value: \"50062\"");
@@ -146,7 +157,7 @@ class KubernetesServicesTest {
       }
     }
 
-    Env env = Env.of(local(m, manifest));
+    Env env = Env.of(local(m, module.name(), manifest));
     Running running;
     try {
       running = ServiceModules.start(main, env);
@@ -188,14 +199,14 @@ class KubernetesServicesTest {
    * Secrets of the build, or what CloudNativePG puts in "<cluster>-app"), the database pointed at
    * the tests' PostgreSQL with compose's roles, peers and collector unreachable, ports free.
    */
-  static Map<String, String> local(Manifests m, Map<String, String> manifest) {
+  static Map<String, String> local(Manifests m, String service, Map<String, String> manifest) {
     K8sLint lint = new K8sLint(m);
     Map<String, String> resolved = new HashMap<>();
     manifest.forEach((k, v) -> resolved.put(k, resolve(m, lint, v)));
     Map<String, String> pg = new HashMap<>();
     Map<String, String> rest = new HashMap<>();
     resolved.forEach((k, v) -> (k.startsWith("PG") ? pg : rest).put(k, v));
-    Map<String, String> vars = new HashMap<>(ComposeServicesTest.local(rest));
+    Map<String, String> vars = new HashMap<>(ComposeServicesTest.local(service, rest));
     if (!pg.isEmpty()) {
       vars.put("PGHOST", "localhost");
       vars.put("PGPORT", String.valueOf(TestPostgres.server().getPort()));

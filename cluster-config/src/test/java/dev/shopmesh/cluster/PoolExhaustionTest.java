@@ -37,7 +37,7 @@ class PoolExhaustionTest {
 
   @Test
   void aReplicaWhosePoolIsExhaustedAnswersUnavailableAndStaysServing() throws Exception {
-    Map<String, String> env = new HashMap<>(ComposeServicesTest.local(Compose.environment("payment-svc")));
+    Map<String, String> env = new HashMap<>(ComposeServicesTest.local("payment-svc", Compose.environment("payment-svc")));
     env.put("DB_POOL_SIZE", "2"); // Flyway needs two at start-up
     env.put("DB_CONNECTION_TIMEOUT", "300ms");
     Class<?> main = ServiceModules.mainClass(ServiceModules.find("payment-svc").orElseThrow());

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -19,27 +20,57 @@ import java.util.stream.Stream;
  * and with a data folder of its own; its console output is kept for assertions.
  */
 final class MeshProcess implements AutoCloseable {
-  final int pgPort = FreePorts.next();
+  final int pgPort;
   final int servicePortBase;
-  final int httpPort = FreePorts.next();
-  final int grpcPort = FreePorts.next();
-  final int kafkaPort = FreePorts.next();
+  final int httpPort;
+  final int grpcPort;
+  final int replicas;
+  final int kafkaPort;
   static final String ADMIN_EMAIL = "e2e-admin@example.com";
   static final String ADMIN_PASSWORD = "e2e-admin-" + java.util.UUID.randomUUID();
-  final int jwksPort = freeJwksBase();
+  final int jwksPort;
   final Path home;
   private final Process process;
   private final List<String> output = new CopyOnWriteArrayList<>();
 
   MeshProcess(int replicas) throws IOException {
-    this(replicas, java.util.Map.of());
+    this(replicas, Map.of(), null);
   }
 
   /** {@code env} goes to the launcher, and so to every process it starts. */
-  MeshProcess(int replicas, java.util.Map<String, String> env) throws IOException {
-    servicePortBase = freeBase(replicas);
+  MeshProcess(int replicas, Map<String, String> env) throws IOException {
+    this(replicas, env, null);
+  }
+
+  /**
+   * A mesh with {@code env} added to the launcher's environment; with {@code after} set, on that
+   * mesh's data folder and ports (as a user's next {@code ./mesh up} would be), else on new ones.
+   */
+  MeshProcess(int replicas, Map<String, String> env, MeshProcess after) throws IOException {
+    this(replicas, env, after, 0);
+  }
+
+  /** As above, with the edge's REST port {@code httpPort} unless it is 0. */
+  MeshProcess(int replicas, Map<String, String> env, MeshProcess after, int httpPort) throws IOException {
+    this.replicas = replicas;
+    if (after == null) {
+      pgPort = FreePorts.next();
+      this.httpPort = httpPort != 0 ? httpPort : FreePorts.next();
+      grpcPort = FreePorts.next();
+      servicePortBase = freeBase(replicas);
+      jwksPort = freeJwksBase();
+      kafkaPort = FreePorts.next();
+      home = Files.createTempDirectory("mesh-e2e-");
+    } else {
+      pgPort = after.pgPort;
+      this.httpPort = after.httpPort;
+      grpcPort = after.grpcPort;
+      servicePortBase = after.servicePortBase;
+      jwksPort = after.jwksPort;
+      kafkaPort = after.kafkaPort;
+      home = after.home;
+    }
     Path root = Path.of("..").toAbsolutePath().normalize();
-    home = Files.createTempDirectory("mesh-e2e-");
     ProcessBuilder pb =
         new ProcessBuilder(
                 root.resolve("mesh").toString(),
@@ -48,7 +79,7 @@ final class MeshProcess implements AutoCloseable {
                 "--replicas", Integer.toString(replicas),
                 "--pg-port", Integer.toString(pgPort),
                 "--service-port-base", Integer.toString(servicePortBase),
-                "--http-port", Integer.toString(httpPort),
+                "--http-port", Integer.toString(this.httpPort),
                 "--grpc-port", Integer.toString(grpcPort))
             .directory(root.toFile())
             .redirectErrorStream(true);
@@ -71,7 +102,7 @@ final class MeshProcess implements AutoCloseable {
   /** A JWKS base port with the next replica's (+10) free too. */
   private static int freeJwksBase() {
     for (int attempt = 0; attempt < 100; attempt++) {
-      int base = 40000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(2000) * 10;
+      int base = 13000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(690) * 10; // below 32768, as freeBase
       try (var a = new java.net.ServerSocket(base); var b = new java.net.ServerSocket(base + 10)) {
         return base;
       } catch (IOException taken) {
@@ -81,12 +112,20 @@ final class MeshProcess implements AutoCloseable {
     throw new IllegalStateException("no free JWKS ports");
   }
 
-  /** A base port with every service port of every replica free. */
+  /**
+   * A base port with every service port of every replica free, below Linux's ephemeral range
+   * (32768 on): the mesh's own outgoing connections (pools, channels) take local ports from that
+   * range as it starts, and one of them once held a replica's port before the replica bound it.
+   */
   private static int freeBase(int replicas) {
     for (int attempt = 0; attempt < 100; attempt++) {
-      int base = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(400) * 100;
+      int base = 20000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(127) * 100;
       boolean free = true;
-      for (int offset = 0; offset < 4 && free; offset++) {
+      // user-svc, order-svc, payment-svc, notification-svc, and payment-svc's internal port (its port + 1000)
+      for (int offset : new int[] {0, 1, 2, 3, 1002}) {
+        if (!free) {
+          break;
+        }
         for (int k = 0; k < replicas && free; k++) {
           try (var s = new java.net.ServerSocket(base + offset + 10 * k)) {
             s.setReuseAddress(true);
@@ -141,7 +180,8 @@ final class MeshProcess implements AutoCloseable {
   /** The pid the launcher recorded for {@code process}, such as {@code order-svc-1}. */
   Optional<Long> pid(String name) {
     try {
-      return Optional.of(Long.parseLong(Files.readString(home.resolve("run").resolve(name + ".pid")).trim()));
+      // line 1 the pid, line 2 its start time
+      return Optional.of(Long.parseLong(Files.readAllLines(home.resolve("run").resolve(name + ".pid")).getFirst().trim()));
     } catch (IOException | NumberFormatException e) {
       return Optional.empty();
     }
@@ -167,6 +207,50 @@ final class MeshProcess implements AutoCloseable {
       return ProcessHandle.of(pid).filter(ProcessHandle::isAlive);
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
+    }
+  }
+
+  /** The launcher itself ({@code ./mesh} execs it). */
+  ProcessHandle launcher() {
+    return process.toHandle();
+  }
+
+  /** Sends {@code signal} (HUP, TERM, KILL...) to the launcher, as kill(1) does. */
+  void signal(String signal) throws IOException, InterruptedException {
+    new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+  }
+
+  /** Waits for the launcher to exit; its exit code. */
+  int awaitExit(Duration timeout) throws InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new AssertionError("the launcher did not exit within " + timeout);
+    }
+    Thread.sleep(200); // the last lines
+    return process.exitValue();
+  }
+
+  /** Every port this mesh listens on. */
+  List<Integer> ports() {
+    List<Integer> ports = new java.util.ArrayList<>(List.of(pgPort, httpPort, grpcPort));
+    for (int offset = 0; offset < 3; offset++) {
+      for (int k = 0; k < replicas; k++) {
+        ports.add(servicePort(offset, k));
+      }
+    }
+    for (int k = 0; k < replicas; k++) {
+      ports.add(jwksPort + 10 * k); // user-svc's JWKS listeners
+    }
+    return ports;
+  }
+
+  /** Whether a server could listen on {@code port} now. */
+  static boolean free(int port) {
+    try (var s = new java.net.ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new java.net.InetSocketAddress(port));
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

@@ -54,6 +54,21 @@ public final class Edge implements ServiceMain.Running {
     return grpc.port();
   }
 
+  /** Bytes the REST connections have queued for their clients and not yet written (for tests). */
+  long restBufferedBytes() {
+    return rest.bufferedBytes();
+  }
+
+  /** Open REST connections (for tests). */
+  int restConnections() {
+    return rest.connectionCount();
+  }
+
+  /** REST requests in flight (for tests). */
+  int restInFlight() {
+    return rest.inFlight().get();
+  }
+
   @Override
   public String listening() {
     return "REST on port " + httpPort() + " and gRPC on port " + grpcPort();

@@ -28,6 +28,17 @@ public final class Main {
     ServiceMain.run(NAME, Main::start);
   }
 
+  /**
+   * The platform's gRPC listener (calls per connection, keep-alive policy, message size,
+   * connection age) plus what an edge facing anyone needs: idle connections close, and a client
+   * that resets streams as fast as it opens them (HTTP/2 "rapid reset") is cut off.
+   */
+  static io.grpc.netty.NettyServerBuilder grpcListener(EdgeSettings settings) {
+    return GrpcServer.netty(settings.grpc())
+        .maxConnectionIdle(settings.idleTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .maxRstFramesPerWindow(200, 10);
+  }
+
   /** The production wiring: descriptors → routes, backends, gRPC proxy, REST listener. */
   public static Edge start(Env env) {
     EdgeSettings settings = EdgeSettings.from(env);
@@ -58,7 +69,7 @@ public final class Main {
             .toList();
     GrpcServer grpc;
     try {
-      grpc = GrpcServer.start(NAME, GrpcServer.netty(settings.grpc()), settings.grpc(), telemetry, verifier, proxies, List.of());
+      grpc = GrpcServer.start(NAME, grpcListener(settings), settings.grpc(), telemetry, verifier, proxies, List.of());
     } catch (RuntimeException e) {
       backends.close();
       telemetry.close();
@@ -68,7 +79,7 @@ public final class Main {
     try {
       RestGateway gateway =
           new RestGateway(contracts, routes, backends, settings.backendTimeout(), openApi, serving::get, verifier, limiter, telemetry);
-      rest = new RestServer(settings.httpPort(), settings.maxBodyBytes(), settings.idleTimeout(), gateway);
+      rest = new RestServer(settings, gateway);
     } catch (RuntimeException e) {
       grpc.stop();
       backends.close();

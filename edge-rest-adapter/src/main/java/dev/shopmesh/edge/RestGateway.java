@@ -293,7 +293,7 @@ final class RestGateway {
               .newCall(
                   methods.get(route.method().fullName()),
                   CallOptions.DEFAULT.withDeadlineAfter(Math.max(timeout.toNanos(), 1), TimeUnit.NANOSECONDS));
-      call.start(new Listener(route.descriptor().getOutputType(), span, done), metadata);
+      call.start(new Listener(route.descriptor().getOutputType(), service, route.descriptor().getName(), span, done), metadata);
       call.request(1);
       call.sendMessage(message);
       call.halfClose();
@@ -303,13 +303,22 @@ final class RestGateway {
 
   private final class Listener extends ClientCall.Listener<byte[]> {
     private final com.google.protobuf.Descriptors.Descriptor outputType;
+    private final String service;
+    private final String method;
     private final Span span;
     private final Consumer<Response> done;
     private Metadata headers;
     private byte[] message;
 
-    Listener(com.google.protobuf.Descriptors.Descriptor outputType, Span span, Consumer<Response> done) {
+    Listener(
+        com.google.protobuf.Descriptors.Descriptor outputType,
+        String service,
+        String method,
+        Span span,
+        Consumer<Response> done) {
       this.outputType = outputType;
+      this.service = service;
+      this.method = method;
       this.span = span;
       this.done = done;
     }
@@ -355,6 +364,8 @@ final class RestGateway {
       if (status.isOk()) {
         status = Status.INTERNAL.withDescription("the backend sent no response message");
       }
+      // The edge's own transport words (addresses, "Connection refused") stay in its log.
+      status = BackendErrors.forClient(service, method, status, headers, trailers);
       Response error = json(JsonPrinting.httpStatus(status.getCode()), json.status(status, trailers));
       HeaderForwarding.toRest(headers, error.headers());
       if (status.getCode() == Status.Code.UNAUTHENTICATED) {

@@ -47,11 +47,14 @@ final class RestHandler extends ChannelInboundHandlerAdapter {
   }
 
   private final RestServer server;
+  private final boolean overCap;
   private final ArrayDeque<Slot> pending = new ArrayDeque<>();
   private boolean closing;
 
-  RestHandler(RestServer server) {
+  /** @param overCap this connection is over {@code EDGE_MAX_CONNECTIONS}: it gets one 503 */
+  RestHandler(RestServer server, boolean overCap) {
     this.server = server;
+    this.overCap = overCap;
   }
 
   RestServer server() {
@@ -79,7 +82,17 @@ final class RestHandler extends ChannelInboundHandlerAdapter {
         complete(ctx, slot, server.gateway().error(malformed(request.decoderResult().cause())));
         return;
       }
+      if (overCap) {
+        Slot slot = enqueue(ctx, false, request.protocolVersion());
+        complete(ctx, slot, server.gateway().error(busy("TOO_MANY_CONNECTIONS", "the edge has too many connections")));
+        return;
+      }
+      boolean overloaded = server.overloaded();
       Slot slot = enqueue(ctx, HttpUtil.isKeepAlive(request) && !server.draining(), request.protocolVersion());
+      if (overloaded) {
+        complete(ctx, slot, server.gateway().error(busy("TOO_MANY_REQUESTS", "the edge has too many requests in flight")));
+        return;
+      }
       var req =
           new RestGateway.Request(
               request.method().name(),
@@ -103,10 +116,37 @@ final class RestHandler extends ChannelInboundHandlerAdapter {
     Slot slot = new Slot(keepAlive, version);
     pending.add(slot);
     server.inFlight().incrementAndGet();
-    if (pending.size() >= RestServer.MAX_PIPELINED) {
+    if (pending.size() >= RestServer.MAX_PIPELINED || !ctx.channel().isWritable()) {
       ctx.channel().config().setAutoRead(false);
     }
     return slot;
+  }
+
+  /** 503 for a cap, with Retry-After: the client may come back shortly. */
+  private static EdgeError busy(String reason, String message) {
+    return EdgeError.of(503, Code.UNAVAILABLE, reason, message + "; retry later", Map.of())
+        .withHeader("retry-after", RestServer.RETRY_AFTER_SECONDS);
+  }
+
+  /**
+   * Reading resumes only when the client takes its answers (the socket is writable again) and
+   * fewer than {@link RestServer#MAX_PIPELINED} requests are in flight on this connection.
+   */
+  private void maybeResumeReading(ChannelHandlerContext ctx) {
+    Channel ch = ctx.channel();
+    if (!closing && pending.size() < RestServer.MAX_PIPELINED && ch.isWritable() && !ch.config().isAutoRead()) {
+      ch.config().setAutoRead(true);
+    }
+  }
+
+  @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (ctx.channel().isWritable()) {
+      maybeResumeReading(ctx);
+    } else {
+      ctx.channel().config().setAutoRead(false);
+    }
+    super.channelWritabilityChanged(ctx);
   }
 
   private void complete(ChannelHandlerContext ctx, Slot slot, RestGateway.Response response) {
@@ -131,10 +171,20 @@ final class RestHandler extends ChannelInboundHandlerAdapter {
     }
     if (wrote) {
       ctx.flush();
+      var unread = ctx.channel().unsafe().outboundBuffer();
+      if (unread != null && unread.totalPendingWriteBytes() > RestServer.MAX_UNREAD_BYTES && !closing) {
+        log.info("closing HTTP connection {}: its client leaves {} bytes unread", ctx.channel().remoteAddress(),
+            unread.totalPendingWriteBytes());
+        closing = true;
+        cancelPending();
+        ctx.close();
+        return;
+      }
     }
-    if (!closing && pending.size() < RestServer.MAX_PIPELINED && !ctx.channel().config().isAutoRead()) {
-      ctx.channel().config().setAutoRead(true);
+    if (!ctx.channel().isWritable()) {
+      ctx.channel().config().setAutoRead(false);
     }
+    maybeResumeReading(ctx);
   }
 
   private static FullHttpResponse toNetty(Slot slot, boolean keepAlive) {
@@ -188,6 +238,18 @@ final class RestHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof RequestTimeouts.Expired expired) {
+      if (!closing) {
+        log.debug("HTTP connection {}: request {} not received within {}", ctx.channel().remoteAddress(), expired.what(),
+            expired.limit());
+        Slot slot = enqueue(ctx, false, HttpVersion.HTTP_1_1);
+        complete(ctx, slot, server.gateway().error(EdgeError.of(408, Code.DEADLINE_EXCEEDED, "REQUEST_TIMEOUT",
+            "the request " + expired.what() + " did not arrive within " + expired.limit().toMillis() + " ms", Map.of())));
+        // Nothing more is read from a client that has shown it sends too slowly.
+        closing = true;
+      }
+      return;
+    }
     if (evt instanceof IdleStateEvent && pending.isEmpty()) {
       ctx.close();
       return;

@@ -29,6 +29,8 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.UncheckedIOException;
@@ -52,6 +54,21 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <p>HTTP/1.1 keep-alive and pipelining work: responses on one connection go out in request
  * order. Idle connections close after {@code EDGE_HTTP_IDLE_TIMEOUT}.
  *
+ * <p><b>Hostile clients.</b> What a client can make the edge hold is bounded:
+ * <ul>
+ *   <li>Back-pressure: a connection stops being read while its socket is not writable (above the
+ *       write buffer's high water mark) or while {@link #MAX_PIPELINED} requests are in flight on
+ *       it; a {@link FlowControlHandler} holds what the last read decoded. A client that pipelines
+ *       and never reads thus costs at most the high water mark plus {@link #MAX_PIPELINED}
+ *       responses; one whose unread answers pass {@link #MAX_UNREAD_BYTES} is disconnected.
+ *   <li>{@code EDGE_MAX_CONNECTIONS}: connections beyond it get 503 with {@code Retry-After} to
+ *       their first request, and are closed.
+ *   <li>{@code EDGE_MAX_REQUESTS_IN_FLIGHT}: requests beyond it get 503 with {@code Retry-After}.
+ *   <li>{@code EDGE_REQUEST_HEADERS_TIMEOUT} and {@code EDGE_REQUEST_BODY_TIMEOUT}: a request
+ *       whose headers (from its first byte) or body do not arrive in time gets 408 and the
+ *       connection closes, so a slowloris client holds a connection for seconds, not forever.
+ * </ul>
+ *
  * <p><b>Shutdown.</b> {@link #stopAccepting()} closes the listening socket and idle connections;
  * connections with requests in flight get their answers with {@code connection: close}.
  * {@link #awaitDrained} waits for those, {@link #close} closes what is left.
@@ -59,38 +76,62 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class RestServer implements AutoCloseable {
   /** Requests a connection may have in flight before the edge stops reading from it. */
   static final int MAX_PIPELINED = 64;
+  /** Netty's write-buffer water marks: a connection is unwritable above the high one. */
+  static final int WRITE_BUFFER_LOW = 32 * 1024;
+  static final int WRITE_BUFFER_HIGH = 64 * 1024;
+  /** A connection whose client leaves more than this unread is closed. */
+  static final long MAX_UNREAD_BYTES = 16L << 20;
+  /** What a 503 for a cap tells the client to wait, in seconds. */
+  static final String RETRY_AFTER_SECONDS = "1";
 
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup workers =
       new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), NioIoHandler.newFactory());
   private final ChannelGroup connections = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger open = new AtomicInteger();
   private final RestGateway gateway;
+  private final int maxRequestsInFlight;
   private volatile boolean draining;
   private final Channel listener;
 
-  RestServer(int port, int maxBodyBytes, Duration idleTimeout, RestGateway gateway) {
+  RestServer(EdgeSettings settings, RestGateway gateway) {
     this.gateway = gateway;
+    this.maxRequestsInFlight = settings.maxRequestsInFlight();
+    int port = settings.httpPort();
+    int maxBodyBytes = settings.maxBodyBytes();
+    Duration idleTimeout = settings.idleTimeout();
+    int maxConnections = settings.maxConnections();
     ServerBootstrap bootstrap =
         new ServerBootstrap()
             .group(boss, workers)
             .channel(NioServerSocketChannel.class)
             .option(ChannelOption.SO_BACKLOG, 1024)
             .childOption(ChannelOption.TCP_NODELAY, true)
+            .childOption(
+                ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(WRITE_BUFFER_LOW, WRITE_BUFFER_HIGH))
             .childHandler(
                 new ChannelInitializer<SocketChannel>() {
                   @Override
                   protected void initChannel(SocketChannel ch) {
+                    boolean overCap = open.incrementAndGet() > maxConnections;
+                    ch.closeFuture().addListener(f -> open.decrementAndGet());
                     connections.add(ch);
+                    RequestTimeouts timeouts =
+                        new RequestTimeouts(settings.requestHeadersTimeout(), settings.requestBodyTimeout());
                     ch.pipeline()
                         .addLast(
                             new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS),
+                            timeouts.firstByte(),
                             new HttpServerCodec(
                                 new HttpDecoderConfig()
                                     .setMaxInitialLineLength(16 * 1024)
                                     .setMaxHeaderSize(60 * 1024)),
+                            timeouts.progress(),
                             new BodyLimit(maxBodyBytes),
-                            new RestHandler(RestServer.this));
+                            // What one read decoded waits here while reading is paused.
+                            new FlowControlHandler(),
+                            new RestHandler(RestServer.this, overCap));
                   }
                 });
     try {
@@ -104,6 +145,27 @@ final class RestServer implements AutoCloseable {
 
   int port() {
     return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  /** Bytes queued in the connections' outbound buffers, not yet taken by the socket. */
+  long bufferedBytes() {
+    long total = 0;
+    for (Channel c : connections) {
+      var buffer = c.unsafe().outboundBuffer();
+      if (buffer != null) {
+        total += buffer.totalPendingWriteBytes();
+      }
+    }
+    return total;
+  }
+
+  int connectionCount() {
+    return connections.size();
+  }
+
+  /** Whether one more request would pass {@code EDGE_MAX_REQUESTS_IN_FLIGHT}. */
+  boolean overloaded() {
+    return inFlight.get() >= maxRequestsInFlight;
   }
 
   RestGateway gateway() {

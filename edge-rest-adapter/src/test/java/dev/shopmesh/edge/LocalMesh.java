@@ -4,6 +4,7 @@ import dev.shopmesh.platform.config.Env;
 import dev.shopmesh.platform.grpc.GrpcServer;
 import dev.shopmesh.testkit.TestEnv;
 import dev.shopmesh.testkit.TestIdentity;
+import dev.shopmesh.testkit.TestTls;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
@@ -47,7 +48,10 @@ final class LocalMesh implements AutoCloseable {
                   "edge_users",
                   with(everyProcess, Map.of("GRPC_MAX_INBOUND_MESSAGE_BYTES", Integer.toString(USER_SVC_MAX_MESSAGE_BYTES)))));
       started.add(users);
-      GrpcServer payments = dev.shopmesh.payment.Main.start(TestEnv.service("edge_payments", everyProcess));
+      Map<String, String> paymentEnv = new HashMap<>(TestTls.vars("payment-svc"));
+      paymentEnv.put("INTERNAL_PORT", "0");
+      GrpcServer payments =
+          dev.shopmesh.payment.Main.start(TestEnv.service("edge_payments", with(everyProcess, paymentEnv)));
       started.add(payments);
       GrpcServer orders =
           dev.shopmesh.order.Main.start(
@@ -55,9 +59,12 @@ final class LocalMesh implements AutoCloseable {
                   "edge_orders",
                   with(
                       everyProcess,
-                      Map.of(
-                          "USER_SVC_TARGET", "localhost:" + users.port(),
-                          "PAYMENT_SVC_TARGET", "localhost:" + payments.port()))));
+                      with(
+                          TestTls.vars("order-svc"),
+                          Map.of(
+                              "USER_SVC_TARGET", "localhost:" + users.port(),
+                              // Charge and Refund: the internal port, over mutual TLS
+                              "PAYMENT_SVC_TARGET", "localhost:" + payments.internalPort().orElseThrow())))));
       started.add(0, orders); // stops first: it calls the other two
       // notification-svc without Kafka: it serves ListNotifications, and consumes nothing.
       GrpcServer notifications = dev.shopmesh.notification.Main.start(TestEnv.service("edge_notifications", everyProcess));

@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * The ports of a mesh the run starts, all within 100 of {@code base}, as the launcher lays them
  * out: user-svc, order-svc and payment-svc on base, base+1 and base+2, replica k adding 10 k;
- * PostgreSQL on base+97 and the edge on base+98 (REST) and base+99 (gRPC).
+ * payment-svc's internal ports 1000 above its own; PostgreSQL on base+97 and the edge on base+98
+ * (REST) and base+99 (gRPC).
  */
 record MeshPorts(int base, int replicas) {
 
@@ -44,6 +45,7 @@ record MeshPorts(int base, int replicas) {
     for (int offset = 0; offset < 3; offset++) {
       all.addAll(service(offset));
     }
+    service(2).forEach(p -> all.add(p + 1000)); // payment-svc's internal (mutual TLS) ports
     all.addAll(List.of(pg(), edgeHttp(), edgeGrpc()));
     return all;
   }

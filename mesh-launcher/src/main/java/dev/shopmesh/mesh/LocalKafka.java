@@ -52,7 +52,7 @@ final class LocalKafka {
   }
 
   /** The broker's supervised process, not started yet; the caller starts and stops it. */
-  static ServiceProcess process(MeshOptions options, Path runDir, Map<String, String> env) {
+  static ServiceProcess process(MeshOptions options, Path runDir, Map<String, String> env, WatchdogLink watchdog) {
     int port = port(env);
     List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
     command.addAll(JVM_FLAGS);
@@ -68,7 +68,7 @@ final class LocalKafka {
             "KAFKA_HOST", "127.0.0.1",
             "KAFKA_DATA_DIR", dataDir(options).toString());
     Path noCache = options.home().resolve("aot").resolve("kafka-broker.none");
-    return new ServiceProcess(NAME, command, brokerEnv, port, runDir, new MeshPlan.Aot(noCache, noCache, false));
+    return new ServiceProcess(NAME, command, brokerEnv, port, runDir, new MeshPlan.Aot(noCache, noCache, false), watchdog);
   }
 
   /** Waits until the broker accepts connections, and says so; how long that took, if it did. */

@@ -29,6 +29,8 @@ public final class MeshMain {
   private LocalPostgres postgres;
   private ServiceProcess kafka;
   private FileChannel lock; // held, not closed, while this launcher runs
+  private volatile WatchdogLink watchdog;
+  private volatile int exitCode; // 0 for a stop on a signal, 1 for a start that failed
 
   private MeshMain(MeshOptions options) {
     this.options = options;
@@ -51,12 +53,21 @@ public final class MeshMain {
     }
     try {
       new MeshMain(options).up();
-    } catch (AlreadyRunning e) {
-      System.err.println("mesh: " + e.getMessage());
+    } catch (AlreadyRunning | StartFailed e) {
+      System.err.println("mesh: " + (e instanceof StartFailed ? "cannot start: " : "") + e.getMessage());
       System.exit(1);
     } catch (Exception e) {
       System.err.println("mesh: cannot start: " + e);
       System.exit(1);
+    }
+  }
+
+  /** The mesh cannot start, for a reason this message gives in full. */
+  private static final class StartFailed extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    StartFailed(String message) {
+      super(message);
     }
   }
 
@@ -81,60 +92,94 @@ public final class MeshMain {
           "another ./mesh up is running on " + home + "; stop it first (or set MESH_HOME for a second mesh)");
     }
     killLeftovers(runDir);
+    // Before --fresh deletes its folder: a leftover server would keep the port (and its files).
+    LocalPostgres.stopLeftover(home.resolve("pgdata"));
+    DevKeys.ensure(home);
+    DevCertificates tls = MeshPlan.certificates(options);
+    List<java.nio.file.Path> issued = tls.ensure("rw-------");
+    if (!issued.isEmpty()) {
+      Mesh.say("made the mesh's dev CA and service certificates in " + tls.ca().getParent() + " (kept for later runs)");
+    }
+    List<MeshPlan.Replica> plan = MeshPlan.replicas(options);
+    java.util.Set<Integer> ports = new java.util.TreeSet<>(Ports.of(options, plan));
+    int kafkaPort = LocalKafka.port(System.getenv());
+    ports.add(kafkaPort); // the broker, and its KRaft controller on the next port
+    ports.add(kafkaPort + 1);
+    List<String> busy = Ports.busy(ports);
+    if (!busy.isEmpty()) {
+      // Nothing has started: a busy port is someone else's server, never to be taken for ours.
+      throw new StartFailed(
+          String.join("; ", busy) + ". Stop that process, or choose other ports (./mesh up --help)");
+    }
     if (options.fresh()) {
       Mesh.say("--fresh: deleting " + home.resolve("pgdata"));
       deleteTree(home.resolve("pgdata"));
       Mesh.say("--fresh: deleting " + LocalKafka.dataDir(options));
       deleteTree(LocalKafka.dataDir(options));
     }
-    Signal.handle(new Signal("INT"), s -> onSignal());
-    Signal.handle(new Signal("TERM"), s -> onSignal());
-
-    Mesh.say("starting PostgreSQL on port " + options.pgPort() + " (data in " + home.resolve("pgdata") + ")");
-    postgres = LocalPostgres.start(home.resolve("pgdata"), options.pgPort());
-    DevKeys.ensure(home);
-    List<MeshPlan.Replica> plan = MeshPlan.replicas(options);
-    for (MeshPlan.Database db : MeshPlan.databases()) {
-      postgres.ensureDatabase(db.name(), db.role(), db.password());
-    }
-    // Before the services (order-svc publishes to it), stopped after them.
-    Mesh.say("starting Kafka on port " + LocalKafka.port(System.getenv()) + " (data in " + LocalKafka.dataDir(options) + ")");
-    synchronized (processes) {
-      if (!stopRequested()) {
-        kafka = LocalKafka.process(options, runDir, System.getenv());
-        kafka.start();
-      }
-    }
-    if (kafka != null) {
-      LocalKafka.awaitUp(System.getenv(), Duration.ofSeconds(60));
+    watchdog = WatchdogLink.start(runDir);
+    // TERM (a service manager, kill), INT (Ctrl-C), HUP (the terminal closed): the same stop.
+    for (String signal : List.of("INT", "TERM", "HUP")) {
+      Signal.handle(new Signal(signal), s -> onSignal());
     }
 
-    // One at a time, each once the one before is SERVING: JVMs starting together share the
-    // cores and all start late, while in turn each is up in a fraction of the time and the mesh
-    // as a whole is up no later (docs/PERFORMANCE.md, "Start-up").
     List<String> upIn = new ArrayList<>();
-    for (MeshPlan.Replica replica : plan) {
-      ServiceProcess p =
-          new ServiceProcess(
-              replica.name(), replica.command(), replica.env(), replica.grpcPort(), runDir, replica.aot());
+    try {
+      Mesh.say("starting PostgreSQL on port " + options.pgPort() + " (data in " + home.resolve("pgdata") + ")");
+      postgres = LocalPostgres.start(home.resolve("pgdata"), options.pgPort());
+      postgres.pid().ifPresent(watchdog::postgres);
+      for (MeshPlan.Database db : MeshPlan.databases()) {
+        postgres.ensureDatabase(db.name(), db.role(), db.password());
+      }
+      // Before the services (order-svc publishes to it), stopped after them.
+      Mesh.say("starting Kafka on port " + LocalKafka.port(System.getenv()) + " (data in " + LocalKafka.dataDir(options) + ")");
       synchronized (processes) {
-        if (stopRequested()) {
-          break; // Ctrl-C while starting
+        if (!stopRequested()) {
+          kafka = LocalKafka.process(options, runDir, System.getenv(), watchdog);
+          kafka.start();
         }
-        processes.add(p);
-        p.start();
       }
-      Optional<Duration> serving = p.awaitServing(Duration.ofSeconds(60));
-      if (serving.isEmpty() && !stopRequested()) {
-        Mesh.say(p.name() + " is not SERVING after 60s; see its output above");
+      if (kafka != null && LocalKafka.awaitUp(System.getenv(), Duration.ofSeconds(60)).isPresent()) {
+        kafka.up(); // a broker that dies later is restarted, as a service that was SERVING is
       }
-      upIn.add(serving.map(d -> String.format("%.2fs", d.toMillis() / 1000.0)).orElse("not yet"));
+
+      // One at a time, each once the one before is SERVING: JVMs starting together share the
+      // cores and all start late, while in turn each is up in a fraction of the time and the mesh
+      // as a whole is up no later (docs/PERFORMANCE.md, "Start-up").
+      for (MeshPlan.Replica replica : plan) {
+        ServiceProcess p =
+            new ServiceProcess(
+                replica.name(), replica.command(), replica.env(), replica.grpcPort(), runDir, replica.aot(), watchdog);
+        synchronized (processes) {
+          if (stopRequested()) {
+            break; // Ctrl-C while starting
+          }
+          processes.add(p);
+          p.start();
+        }
+        Optional<Duration> serving = p.awaitServing(Duration.ofSeconds(60));
+        if (p.gaveUp().isPresent()) {
+          throw new StartFailed(p.name() + " " + p.gaveUp().get());
+        }
+        if (serving.isEmpty() && !stopRequested()) {
+          Mesh.say(p.name() + " is not SERVING after 60s; see its output above");
+        }
+        upIn.add(serving.map(d -> String.format("%.2fs", d.toMillis() / 1000.0)).orElse("not yet"));
+      }
+    } catch (Exception e) {
+      // Whatever had started stops again: a failed start leaves nothing behind.
+      String why = e instanceof StartFailed ? e.getMessage() : e.toString();
+      Mesh.say("cannot start: " + why + "; stopping what had started");
+      if (interrupts.compareAndSet(0, 1)) {
+        exitCode = 1;
+        stopGracefully();
+      }
+      stopped.await();
     }
     if (!stopRequested()) {
       printTable(plan, upIn);
     }
     stopped.await();
-    System.exit(0);
   }
 
   private void onSignal() {
@@ -147,6 +192,7 @@ public final class MeshMain {
         kafka.kill();
       }
       closePostgres();
+      closeWatchdog();
       Runtime.getRuntime().halt(130);
     }
   }
@@ -169,8 +215,14 @@ public final class MeshMain {
     }
     stopKafka();
     closePostgres();
+    closeWatchdog();
     Mesh.say("stopped");
     stopped.countDown();
+    // Everything this launcher started has stopped: end here, from the thread that did the stop.
+    // Not System.exit: a launcher under ./mesh test once hung in it after "stopped" (shutdown
+    // hooks of libraries, none of which has anything left to do), and the mesh looked alive.
+    Mesh.OUT.flush();
+    Runtime.getRuntime().halt(exitCode);
   }
 
   /** Set before the stop takes its snapshot: a start that sees it unset is in that snapshot. */
@@ -202,6 +254,13 @@ public final class MeshMain {
       } catch (IOException e) {
         Mesh.say("stopping PostgreSQL failed: " + e.getMessage());
       }
+    }
+  }
+
+  private void closeWatchdog() {
+    WatchdogLink w = watchdog;
+    if (w != null) {
+      w.close();
     }
   }
 

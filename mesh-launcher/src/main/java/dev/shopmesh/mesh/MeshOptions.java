@@ -40,6 +40,14 @@ record MeshOptions(
       Every option also has an environment variable: MESH_REPLICAS, MESH_PG_PORT,
       MESH_SERVICE_PORT_BASE, MESH_HTTP_PORT, MESH_GRPC_PORT.""";
 
+  /**
+   * Prints the usage. {@code ./mesh up --help} runs this file as a source-file program, so that
+   * the help needs no build: keep this file free of anything but the JDK.
+   */
+  public static void main(String[] args) {
+    System.out.println(USAGE);
+  }
+
   static MeshOptions parse(String[] args, Map<String, String> env) {
     if (args.length == 0 || !args[0].equals("up")) {
       throw new IllegalArgumentException("expected 'up'");

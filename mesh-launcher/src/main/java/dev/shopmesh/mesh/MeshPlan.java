@@ -54,8 +54,16 @@ final class MeshPlan {
     return List.of(USERS, ORDERS, PAYMENTS, NOTIFICATIONS);
   }
 
+  /** payment-svc's internal (mutual TLS) port is its port + this: 51053, 51063, ... */
+  static final int INTERNAL_PORT_OFFSET = 1000;
+
+  static DevCertificates certificates(MeshOptions options) {
+    return new DevCertificates(options.home().resolve("tls"));
+  }
+
   static List<Replica> replicas(MeshOptions options) {
     List<Replica> replicas = new ArrayList<>();
+    DevCertificates tls = certificates(options);
     for (Service service : SERVICES) {
       for (int k = 0; k < options.replicas(); k++) {
         int port = options.servicePortBase() + service.portOffset() + 10 * k;
@@ -69,10 +77,20 @@ final class MeshPlan {
                 .formatted(service.database().role(), service.database().password(), options.pgPort(), service.database().name()));
         env.put("DB_POOL_SIZE", System.getenv().getOrDefault("DB_POOL_SIZE", "5"));
         env.putAll(DevIdentity.env(options.home(), service.name(), k, System.getenv()));
+        String listensOn = "grpc://localhost:" + port;
+        if (service.name().equals("user-svc")) {
+          listensOn += " http://localhost:" + env.get("JWKS_PORT") + " (JWKS)";
+        }
         if (service.name().equals("order-svc")) {
-          // order-svc balances over every replica of its peers.
+          // order-svc balances over every replica of its peers; payment-svc's internal ports.
           env.put("USER_SVC_TARGET", targets(options, 0));
-          env.put("PAYMENT_SVC_TARGET", targets(options, 2));
+          env.put("PAYMENT_SVC_TARGET", targets(options, 2, INTERNAL_PORT_OFFSET));
+          env.putAll(tls.env(service.name()));
+        }
+        if (service.name().equals("payment-svc")) {
+          env.put("INTERNAL_PORT", Integer.toString(port + INTERNAL_PORT_OFFSET));
+          env.putAll(tls.env(service.name()));
+          listensOn += ", mTLS :" + (port + INTERNAL_PORT_OFFSET);
         }
         if (service.name().equals("order-svc") || service.name().equals("notification-svc")) {
           // The outbox relay publishes order events to the mesh's broker; notification-svc reads them.
@@ -82,9 +100,7 @@ final class MeshPlan {
             new Replica(
                 name,
                 port,
-                service.name().equals("user-svc")
-                    ? "grpc://localhost:" + port + " http://localhost:" + env.get("JWKS_PORT") + " (JWKS)"
-                    : "grpc://localhost:" + port,
+                listensOn,
                 service.database().name(),
                 javaCommand(options, service.name(), aot),
                 env,
@@ -115,9 +131,13 @@ final class MeshPlan {
 
   /** {@code localhost:port} of every replica of the service at {@code portOffset}, comma-separated. */
   private static String targets(MeshOptions options, int portOffset) {
+    return targets(options, portOffset, 0);
+  }
+
+  private static String targets(MeshOptions options, int portOffset, int plus) {
     List<String> all = new ArrayList<>();
     for (int k = 0; k < options.replicas(); k++) {
-      all.add("localhost:" + (options.servicePortBase() + portOffset + 10 * k));
+      all.add("localhost:" + (options.servicePortBase() + portOffset + 10 * k + plus));
     }
     return String.join(",", all);
   }
@@ -154,9 +174,21 @@ final class MeshPlan {
     return options.root().resolve(module).resolve("target").resolve(module + ".jar");
   }
 
+  /**
+   * {@code MESH_AOT=off}: no ahead-of-time cache, neither used nor recorded. For meshes that
+   * start once on a fresh folder, such as the launcher's own tests, where recording would only
+   * slow the stop (each JVM assembles its cache as it exits).
+   */
+  static boolean aotEnabled() {
+    return !"off".equalsIgnoreCase(System.getenv().getOrDefault("MESH_AOT", "on").trim());
+  }
+
   private static Aot aot(MeshOptions options, String module, boolean first) {
     Path cache = options.home().resolve("aot").resolve(module + ".aot");
     Path recording = cache.resolveSibling(module + ".aot.recording");
+    if (!aotEnabled()) {
+      return new Aot(cache, recording, false);
+    }
     try {
       // A cache made from an older jar would be refused with warnings: make a new one.
       if (Files.exists(cache) && Files.getLastModifiedTime(cache).compareTo(Files.getLastModifiedTime(jar(options, module))) < 0) {
@@ -177,7 +209,7 @@ final class MeshPlan {
     if (Runtime.version().feature() >= 22) {
       command.add(TRIM_NATIVE_HEAP);
     }
-    if (Files.exists(aot.cache())) {
+    if (aotEnabled() && Files.exists(aot.cache())) {
       command.add("-XX:AOTCache=" + aot.cache());
     } else if (aot.record()) {
       command.add("-XX:AOTCacheOutput=" + aot.recording());

@@ -18,12 +18,17 @@ import java.util.concurrent.TimeUnit;
 /**
  * One JVM of the mesh (a service replica or the edge), supervised: its output is prefixed with
  * its name, and when it dies on its own it is restarted after a back-off that doubles up to 30
- * seconds (and resets once it has stayed up for a minute).
+ * seconds (and resets once it has stayed up for a minute). Not restarted: a process that exits
+ * with code 2 (its configuration is wrong, and will be the next time too), and one that dies
+ * before it was ever SERVING (the launcher then stops the mesh and says why). Every start and
+ * exit is told to the {@link Watchdog}, which stops the process if the launcher dies.
  */
 final class ServiceProcess {
   private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
   private static final Duration STABLE = Duration.ofMinutes(1);
+  /** ServiceMain's exit code for bad configuration. */
+  static final int EXIT_BAD_CONFIG = 2;
 
   private final String name;
   private final List<String> command;
@@ -31,15 +36,25 @@ final class ServiceProcess {
   private final int healthPort;
   private final Path pidFile;
   private final MeshPlan.Aot aot;
+  private final WatchdogLink watchdog;
   private volatile Process process;
+  private volatile boolean everServing;
+  private volatile String gaveUp; // why it is not restarted, once it is not
   private volatile long startedNanos;
   private volatile Thread output;
   private volatile boolean stopping;
   private Duration backoff = FIRST_BACKOFF;
 
   ServiceProcess(
-      String name, List<String> command, Map<String, String> env, int healthPort, Path runDir, MeshPlan.Aot aot) {
+      String name,
+      List<String> command,
+      Map<String, String> env,
+      int healthPort,
+      Path runDir,
+      MeshPlan.Aot aot,
+      WatchdogLink watchdog) {
     this.name = name;
+    this.watchdog = watchdog;
     this.aot = aot;
     this.command = command;
     this.env = env;
@@ -73,7 +88,11 @@ final class ServiceProcess {
     startedNanos = System.nanoTime();
     Process started = pb.start();
     process = started;
-    Files.writeString(pidFile, Long.toString(started.pid()));
+    watchdog.child(started.pid(), name);
+    // The start time beside the pid: after a reboot the pid may be anyone's.
+    Files.writeString(
+        pidFile,
+        started.pid() + "\n" + started.info().startInstant().map(Object::toString).orElse("") + "\n");
     output = Thread.ofPlatform().daemon().name(name + "-out").start(() -> pump(started));
     started.onExit().thenAccept(this::exited);
   }
@@ -102,7 +121,18 @@ final class ServiceProcess {
   }
 
   private void exited(Process p) {
+    watchdog.gone(p.pid());
     if (stopping || p != process) {
+      return;
+    }
+    if (p.exitValue() == EXIT_BAD_CONFIG) {
+      gaveUp = "exited with code 2: its configuration is wrong (see its output above); not restarting it";
+      Mesh.say(name + " " + gaveUp);
+      return;
+    }
+    if (!everServing) {
+      gaveUp = "exited with code " + p.exitValue() + " before it was SERVING (see its output above); not restarting it";
+      Mesh.say(name + " " + gaveUp);
       return;
     }
     Duration uptime =
@@ -133,9 +163,24 @@ final class ServiceProcess {
    * its start that was, or empty when it was not within {@code timeout} or was asked to stop.
    */
   Optional<Duration> awaitServing(Duration timeout) throws InterruptedException {
-    return HealthProbe.awaitServing("localhost", healthPort, timeout, () -> stopping)
-        ? Optional.of(Duration.ofNanos(System.nanoTime() - startedNanos))
-        : Optional.empty();
+    if (HealthProbe.awaitServing("localhost", healthPort, timeout, () -> stopping || gaveUp != null)) {
+      everServing = true;
+      return Optional.of(Duration.ofNanos(System.nanoTime() - startedNanos));
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * For a process without gRPC health (the Kafka broker): it is up, as its own check found, so a
+   * later exit is a crash to restart from, not a start-up that failed.
+   */
+  void up() {
+    everServing = true;
+  }
+
+  /** Why this process is not restarted (it exited with code 2, or before it was SERVING). */
+  Optional<String> gaveUp() {
+    return Optional.ofNullable(gaveUp);
   }
 
   /** Asks the process to stop (SIGTERM), so that it drains; returns at once. */
@@ -177,12 +222,18 @@ final class ServiceProcess {
     }
   }
 
-  /** Kills a process an earlier launcher left behind, if its pid file says there is one. */
+  /**
+   * Kills a process an earlier launcher left behind, if its pid file says there is one: only if
+   * that pid is still the process the file was written for (same start time), a java one.
+   */
   static void killLeftover(Path pidFile) {
     try {
-      long pid = Long.parseLong(Files.readString(pidFile).trim());
+      List<String> lines = Files.readAllLines(pidFile);
+      long pid = Long.parseLong(lines.getFirst().trim());
+      Optional<String> started = lines.size() > 1 && !lines.get(1).isBlank() ? Optional.of(lines.get(1).trim()) : Optional.empty();
       ProcessHandle.of(pid)
           .filter(ProcessHandle::isAlive)
+          .filter(h -> started.isEmpty() || h.info().startInstant().map(Object::toString).equals(started))
           .filter(h -> h.info().command().map(c -> c.contains("java") || c.contains("setsid")).orElse(false))
           .ifPresent(
               h -> {
@@ -190,6 +241,7 @@ final class ServiceProcess {
                 h.destroy();
                 h.onExit().completeOnTimeout(h, 15, TimeUnit.SECONDS).join();
                 h.destroyForcibly();
+                h.onExit().completeOnTimeout(h, 5, TimeUnit.SECONDS).join();
               });
       Files.deleteIfExists(pidFile);
     } catch (IOException | RuntimeException ignored) {

@@ -14,6 +14,7 @@ import dev.shopmesh.platform.grpc.GrpcServer;
 import dev.shopmesh.platform.grpc.ServerSettings;
 import dev.shopmesh.platform.grpc.ServiceMain;
 import dev.shopmesh.platform.telemetry.Telemetry;
+import dev.shopmesh.platform.tls.TlsSettings;
 import dev.shopmesh.user.v1.UserServiceGrpc;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
@@ -52,7 +53,8 @@ public final class Main {
     ChannelSettings users =
         ChannelSettings.from(env, "USER_SVC", "localhost:50051", Duration.ofSeconds(2));
     ChannelSettings payments =
-        ChannelSettings.from(env, "PAYMENT_SVC", "localhost:50053", Duration.ofSeconds(3));
+        ChannelSettings.from(env, "PAYMENT_SVC", "localhost:51053", Duration.ofSeconds(3));
+    TlsSettings tls = TlsSettings.from(env);
     Reconciler.Settings reconciling = Reconciler.Settings.from(env);
     AuthSettings auth = AuthSettings.from(env);
     OutboxRelay.Settings relaying = OutboxRelay.Settings.from(env);
@@ -63,7 +65,8 @@ public final class Main {
     ManagedChannel userChannel =
         Channels.create(users, telemetry, List.of(UserServiceGrpc.SERVICE_NAME));
     ManagedChannel paymentChannel =
-        Channels.create(payments, telemetry, List.of(PaymentServiceGrpc.SERVICE_NAME));
+        // Charge and Refund: payment-svc's internal port, over mutual TLS as order-svc.
+        Channels.createMutualTls(payments, telemetry, List.of(PaymentServiceGrpc.SERVICE_NAME), tls, "payment-svc");
     OrderStore store = new OrderStore(db.jdbi());
     // GetUser in the saga runs as the caller: their own token goes along (ForwardAuthorization).
     OrderSaga saga = new OrderSaga(store, ForwardAuthorization.on(userChannel), paymentChannel, telemetry);

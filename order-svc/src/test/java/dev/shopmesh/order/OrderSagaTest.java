@@ -318,13 +318,13 @@ class OrderSagaTest {
             .setAmountMinor(100)
             .setCurrencyCode("EUR")
             .build();
-    Payment first = shop.paymentClient.charge(charge);
-    Payment again = shop.paymentClient.charge(charge);
+    Payment first = shop.internalPaymentClient.charge(charge);
+    Payment again = shop.internalPaymentClient.charge(charge);
 
     assertThat(again).isEqualTo(first);
-    assertThatThrownBy(() -> shop.paymentClient.charge(charge.toBuilder().setAmountMinor(999).build()))
+    assertThatThrownBy(() -> shop.internalPaymentClient.charge(charge.toBuilder().setAmountMinor(999).build()))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.FAILED_PRECONDITION));
-    assertThatThrownBy(() -> shop.paymentClient.charge(charge.toBuilder().setAmountMinor(0).setCurrencyCode("XX").build()))
+    assertThatThrownBy(() -> shop.internalPaymentClient.charge(charge.toBuilder().setAmountMinor(0).setCurrencyCode("XX").build()))
         .satisfies(e -> assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT))
         .satisfies(e -> assertThat(fields(e)).containsExactly("amount_minor", "currency_code"));
   }

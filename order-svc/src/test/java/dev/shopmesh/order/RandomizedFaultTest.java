@@ -9,6 +9,7 @@ import dev.shopmesh.order.v1.OrderServiceGrpc;
 import dev.shopmesh.payment.v1.PaymentServiceGrpc;
 import dev.shopmesh.platform.grpc.GrpcServer;
 import dev.shopmesh.testkit.ChildJvm;
+import dev.shopmesh.testkit.TestTls;
 import dev.shopmesh.testkit.FreePorts;
 import dev.shopmesh.testkit.TestEnv;
 import dev.shopmesh.testkit.TestIdentity;
@@ -47,20 +48,24 @@ class RandomizedFaultTest {
 
     GrpcServer users = dev.shopmesh.user.Main.start(TestEnv.service("users", Map.of()));
     int paymentPort = FreePorts.next();
-    Map<String, String> paymentVars = TestEnv.serviceVars("payments", Map.of("PORT", Integer.toString(paymentPort)));
+    int internalPort = FreePorts.next(); // Charge and Refund, over mutual TLS
+    Map<String, String> paymentTls = new java.util.HashMap<>(TestTls.vars("payment-svc"));
+    paymentTls.put("PORT", Integer.toString(paymentPort));
+    paymentTls.put("INTERNAL_PORT", Integer.toString(internalPort));
+    Map<String, String> paymentVars = TestEnv.serviceVars("payments", paymentTls);
     DataSource paymentsDb = TestPostgres.dataSource(TestEnv.databaseName(paymentVars));
     ChildJvm payments = ChildJvm.start("dev.shopmesh.payment.Main", paymentVars);
-    var orderEnv =
-        TestEnv.service(
-            "orders",
-            Map.of(
-                "USER_SVC_TARGET", "localhost:" + users.port(),
-                "PAYMENT_SVC_TARGET", "localhost:" + paymentPort,
-                "PAYMENT_SVC_TIMEOUT", "1s",
-                "RECONCILE_INTERVAL", "300ms",
-                "RECONCILE_MIN_AGE", "1s",
-                "RECONCILE_BACKOFF", "200ms",
-                "RECONCILE_BACKOFF_MAX", "1s"));
+    Map<String, String> orderVars = new java.util.HashMap<>(TestTls.vars("order-svc"));
+    orderVars.putAll(
+        Map.of(
+            "USER_SVC_TARGET", "localhost:" + users.port(),
+            "PAYMENT_SVC_TARGET", "localhost:" + internalPort,
+            "PAYMENT_SVC_TIMEOUT", "1s",
+            "RECONCILE_INTERVAL", "300ms",
+            "RECONCILE_MIN_AGE", "1s",
+            "RECONCILE_BACKOFF", "200ms",
+            "RECONCILE_BACKOFF_MAX", "1s"));
+    var orderEnv = TestEnv.service("orders", orderVars);
     DataSource ordersDb = TestPostgres.dataSource(TestEnv.databaseName(orderEnv));
     Main.Running orders = Main.wire(orderEnv);
     ManagedChannel toUsers = ManagedChannelBuilder.forAddress("localhost", users.port()).usePlaintext().build();

@@ -12,6 +12,7 @@ import dev.shopmesh.testkit.FaultProxy;
 import dev.shopmesh.testkit.TestEnv;
 import dev.shopmesh.testkit.TestIdentity;
 import dev.shopmesh.testkit.TestPostgres;
+import dev.shopmesh.testkit.TestTls;
 import dev.shopmesh.user.v1.CreateUserRequest;
 import dev.shopmesh.user.v1.User;
 import dev.shopmesh.user.v1.UserServiceGrpc;
@@ -27,7 +28,8 @@ import javax.sql.DataSource;
 
 /**
  * The three services through their production wiring, on real sockets, each with its own
- * database, and a {@link FaultProxy} between order-svc and each of its peers.
+ * database, and a {@link FaultProxy} between order-svc and each of its peers. order-svc calls
+ * payment-svc's internal port over mutual TLS with its own certificate, through the proxy.
  */
 final class Shop implements AutoCloseable {
   final GrpcServer users;
@@ -41,7 +43,10 @@ final class Shop implements AutoCloseable {
   private final List<ManagedChannel> channels = new ArrayList<>();
 
   final UserServiceGrpc.UserServiceBlockingStub userClient;
+  /** payment-svc's plaintext port: GetPayment, ListPayments. */
   final PaymentServiceGrpc.PaymentServiceBlockingStub paymentClient;
+  /** payment-svc's internal port, calling as order-svc (mutual TLS): Charge, Refund. */
+  final PaymentServiceGrpc.PaymentServiceBlockingStub internalPaymentClient;
   final OrderServiceGrpc.OrderServiceBlockingStub orderClient;
   final OrderServiceGrpc.OrderServiceFutureStub orderAsync;
 
@@ -53,11 +58,14 @@ final class Shop implements AutoCloseable {
   /** {@code everyService} goes to all three services, {@code orderEnv} to order-svc too. */
   Shop(Map<String, String> everyService, Map<String, String> orderEnv) {
     users = dev.shopmesh.user.Main.start(TestEnv.service("users", everyService));
-    Env paymentEnv = TestEnv.service("payments", everyService);
+    Map<String, String> paymentVars = new HashMap<>(TestTls.vars("payment-svc"));
+    paymentVars.put("INTERNAL_PORT", "0");
+    paymentVars.putAll(everyService);
+    Env paymentEnv = TestEnv.service("payments", paymentVars);
     payments = dev.shopmesh.payment.Main.start(paymentEnv);
     paymentsDb = TestPostgres.dataSource(TestEnv.databaseName(paymentEnv));
     userLink = FaultProxy.to(users.port());
-    paymentLink = FaultProxy.to(payments.port());
+    paymentLink = FaultProxy.to(payments.internalPort().orElseThrow());
 
     Map<String, String> vars = new HashMap<>();
     vars.put("USER_SVC_TARGET", userLink.target());
@@ -66,6 +74,7 @@ final class Shop implements AutoCloseable {
     vars.put("PAYMENT_SVC_TIMEOUT", "2s");
     vars.put("RECONCILE_INTERVAL", "200ms");
     vars.put("RECONCILE_MIN_AGE", "0s");
+    vars.putAll(TestTls.vars("order-svc"));
     // Short back-offs: a test's payment-svc comes back within seconds, not minutes.
     vars.put("RECONCILE_BACKOFF", "100ms");
     vars.put("RECONCILE_BACKOFF_MAX", "500ms");
@@ -79,6 +88,9 @@ final class Shop implements AutoCloseable {
     CallCredentials admin = TestIdentity.bearer(TestIdentity.shared().adminToken());
     userClient = UserServiceGrpc.newBlockingStub(channel(users.port())).withCallCredentials(admin);
     paymentClient = PaymentServiceGrpc.newBlockingStub(channel(payments.port())).withCallCredentials(admin);
+    ManagedChannel asOrderSvc = TestTls.asService("order-svc", payments.internalPort().orElseThrow());
+    channels.add(asOrderSvc);
+    internalPaymentClient = PaymentServiceGrpc.newBlockingStub(asOrderSvc);
     ManagedChannel orderChannel = channel(first.server().port());
     orderClient = OrderServiceGrpc.newBlockingStub(orderChannel).withCallCredentials(admin);
     orderAsync = OrderServiceGrpc.newFutureStub(orderChannel).withCallCredentials(admin);

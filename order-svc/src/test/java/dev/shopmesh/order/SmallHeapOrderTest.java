@@ -32,17 +32,22 @@ class SmallHeapOrderTest {
   @Test
   void threeHundredThousandEmptyItemsDoNotTakeDownAnOrderSvcWith128MbOfHeap() throws Exception {
     GrpcServer users = dev.shopmesh.user.Main.start(TestEnv.service("users", Map.of()));
-    GrpcServer payments = dev.shopmesh.payment.Main.start(TestEnv.service("payments", Map.of()));
+    Map<String, String> paymentVars = new java.util.HashMap<>(dev.shopmesh.testkit.TestTls.vars("payment-svc"));
+    paymentVars.put("INTERNAL_PORT", "0");
+    GrpcServer payments = dev.shopmesh.payment.Main.start(TestEnv.service("payments", paymentVars));
+    Map<String, String> orderVars = new java.util.HashMap<>(dev.shopmesh.testkit.TestTls.vars("order-svc"));
     int port = FreePorts.next();
+    orderVars.putAll(
+        Map.of(
+            "PORT", Integer.toString(port),
+            "USER_SVC_TARGET", "localhost:" + users.port(),
+            "PAYMENT_SVC_TARGET", "localhost:" + payments.internalPort().orElseThrow(),
+            "GRPC_MAX_INBOUND_MESSAGE_BYTES", Integer.toString(1 << 20),
+            "RECONCILE_ENABLED", "false"));
     Map<String, String> env =
         TestEnv.serviceVars(
             "orders",
-            Map.of(
-                "PORT", Integer.toString(port),
-                "USER_SVC_TARGET", "localhost:" + users.port(),
-                "PAYMENT_SVC_TARGET", "localhost:" + payments.port(),
-                "GRPC_MAX_INBOUND_MESSAGE_BYTES", Integer.toString(1 << 20),
-                "RECONCILE_ENABLED", "false"));
+            orderVars);
     ChildJvm orders =
         ChildJvm.start("dev.shopmesh.order.Main", env, List.of("-Xmx128m", "-XX:+ExitOnOutOfMemoryError"));
     ManagedChannel channel = ManagedChannelBuilder.forAddress("localhost", port).usePlaintext().build();

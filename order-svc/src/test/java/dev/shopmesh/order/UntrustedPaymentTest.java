@@ -40,6 +40,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class UntrustedPaymentTest {
 
+  private static Map<String, String> with(Map<String, String> a, Map<String, String> b) {
+    Map<String, String> all = new java.util.HashMap<>(a);
+    all.putAll(b);
+    return all;
+  }
+
   /** A payment-svc that answers every Charge with the right payment, changed by {@code lie}. */
   private static GrpcServer lyingPayments(UnaryOperator<Payment.Builder> lie) {
     var service =
@@ -59,8 +65,9 @@ class UntrustedPaymentTest {
           }
         };
     var settings = ServerSettings.from(Env.of(Map.of("PORT", "0")), 0);
+    // It holds payment-svc's mesh certificate: a liar the mutual TLS cannot tell apart.
     return GrpcServer.start(
-        "lying-payment-svc", GrpcServer.netty(settings), settings, Telemetry.noop(),
+        "lying-payment-svc", GrpcServer.nettyMutualTls(settings, 0, dev.shopmesh.testkit.TestTls.of("payment-svc")), settings, Telemetry.noop(),
         dev.shopmesh.platform.auth.TokenVerifier.local(TestIdentity.shared().jwks(), TestIdentity.ISSUER),
         List.of(service), List.of());
   }
@@ -80,11 +87,13 @@ class UntrustedPaymentTest {
     Env orderEnv =
         TestEnv.service(
             "orders",
-            Map.of(
-                "USER_SVC_TARGET", "localhost:" + users.port(),
-                "PAYMENT_SVC_TARGET", "localhost:" + payments.port(),
-                "RECONCILE_ENABLED", "false",
-                "RECONCILE_MIN_AGE", "0s"));
+            with(
+                dev.shopmesh.testkit.TestTls.vars("order-svc"),
+                Map.of(
+                    "USER_SVC_TARGET", "localhost:" + users.port(),
+                    "PAYMENT_SVC_TARGET", "localhost:" + payments.port(),
+                    "RECONCILE_ENABLED", "false",
+                    "RECONCILE_MIN_AGE", "0s")));
     DataSource ordersDb = TestPostgres.dataSource(TestEnv.databaseName(orderEnv));
     Main.Running orders = Main.wire(orderEnv);
     ManagedChannel toUsers = ManagedChannelBuilder.forAddress("localhost", users.port()).usePlaintext().build();

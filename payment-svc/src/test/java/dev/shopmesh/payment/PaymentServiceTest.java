@@ -19,6 +19,7 @@ import dev.shopmesh.testkit.RawGrpc;
 import dev.shopmesh.testkit.SagaInvariants;
 import dev.shopmesh.testkit.TestEnv;
 import dev.shopmesh.testkit.TestIdentity;
+import dev.shopmesh.testkit.TestTls;
 import dev.shopmesh.testkit.TestPostgres;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -38,21 +39,31 @@ class PaymentServiceTest {
   private static GrpcServer server;
   private static ManagedChannel channel;
   private static PaymentServiceGrpc.PaymentServiceBlockingStub payments;
+  private static ManagedChannel internalChannel;
+  private static PaymentServiceGrpc.PaymentServiceBlockingStub internal;
   private static DataSource db;
 
   @BeforeAll
   static void start() {
-    Env env = TestEnv.service("payments", Map.of());
+    Map<String, String> vars = new java.util.HashMap<>(TestTls.vars("payment-svc"));
+    vars.put("INTERNAL_PORT", "0");
+    Env env = TestEnv.service("payments", vars);
     server = Main.start(env);
     db = TestPostgres.dataSource(TestEnv.databaseName(env));
     channel = ManagedChannelBuilder.forAddress("localhost", server.port()).usePlaintext().build();
-    // As an admin, who reads every payment (Charge and Refund are INTERNAL: no token needed).
+    // As an admin, who reads every payment.
     payments = TestIdentity.as(PaymentServiceGrpc.newBlockingStub(channel), TestIdentity.shared().adminToken());
+    // Charge and Refund are INTERNAL: the internal port, as order-svc (mutual TLS), no token.
+    internalChannel = TestTls.asService("order-svc", server.internalPort().orElseThrow());
+    internal = PaymentServiceGrpc.newBlockingStub(internalChannel);
   }
 
   @AfterAll
   static void stop() {
     channel.shutdownNow();
+    if (internalChannel != null) {
+      internalChannel.shutdownNow();
+    }
     server.stop();
   }
 
@@ -74,8 +85,8 @@ class PaymentServiceTest {
     String order = Ids.newId().toString();
     String user = Ids.newId().toString();
 
-    Payment first = payments.charge(charge(order, user, 2500, "EUR"));
-    Payment again = payments.charge(charge(order, user, 2500, "EUR"));
+    Payment first = internal.charge(charge(order, user, 2500, "EUR"));
+    Payment again = internal.charge(charge(order, user, 2500, "EUR"));
 
     assertThat(first.getState()).isEqualTo(Payment.State.CAPTURED);
     assertThat(again).isEqualTo(first);
@@ -84,7 +95,7 @@ class PaymentServiceTest {
 
   @Test
   void aChargeAboveTheLimitIsDeclinedWithItsReason() {
-    Payment declined = payments.charge(charge(Ids.newId().toString(), Ids.newId().toString(), 150_000, "EUR"));
+    Payment declined = internal.charge(charge(Ids.newId().toString(), Ids.newId().toString(), 150_000, "EUR"));
 
     assertThat(declined.getState()).isEqualTo(Payment.State.DECLINED);
     assertThat(declined.getDeclineReason()).contains("exceeds the payment limit of 100000");
@@ -94,13 +105,13 @@ class PaymentServiceTest {
   void aSecondChargeOfTheOrderAskingForSomethingElseIsFailedPrecondition() {
     String order = Ids.newId().toString();
     String user = Ids.newId().toString();
-    Payment first = payments.charge(charge(order, user, 2500, "EUR"));
+    Payment first = internal.charge(charge(order, user, 2500, "EUR"));
 
     for (ChargeRequest other :
         new ChargeRequest[] {
           charge(order, user, 2501, "EUR"), charge(order, user, 2500, "USD"), charge(order, Ids.newId().toString(), 2500, "EUR")
         }) {
-      Throwable e = catchThrowable(() -> payments.charge(other));
+      Throwable e = catchThrowable(() -> internal.charge(other));
       assertThat(code(e)).as(other.toString()).isEqualTo(Status.Code.FAILED_PRECONDITION);
       assertThat(info(e).orElseThrow().getReason()).isEqualTo("CHARGE_MISMATCH");
       assertThat(info(e).orElseThrow().getMetadataMap())
@@ -116,8 +127,8 @@ class PaymentServiceTest {
   void aRefundBeforeAnyChargeLeavesARecordThatALateChargeCannotCapture() {
     String order = Ids.newId().toString();
 
-    Payment refunded = payments.refund(RefundRequest.newBuilder().setOrderId(order).build());
-    Payment late = payments.charge(charge(order, Ids.newId().toString(), 2500, "EUR"));
+    Payment refunded = internal.refund(RefundRequest.newBuilder().setOrderId(order).build());
+    Payment late = internal.charge(charge(order, Ids.newId().toString(), 2500, "EUR"));
 
     assertThat(refunded.getState()).isEqualTo(Payment.State.DECLINED);
     assertThat(refunded.getAmountMinor()).isZero();
@@ -127,10 +138,10 @@ class PaymentServiceTest {
   @Test
   void aRefundOfACapturedPaymentRefundsItOnce() {
     String order = Ids.newId().toString();
-    Payment captured = payments.charge(charge(order, Ids.newId().toString(), 900, "EUR"));
+    Payment captured = internal.charge(charge(order, Ids.newId().toString(), 900, "EUR"));
 
-    Payment refunded = payments.refund(RefundRequest.newBuilder().setOrderId(order).build());
-    Payment again = payments.refund(RefundRequest.newBuilder().setOrderId(order).build());
+    Payment refunded = internal.refund(RefundRequest.newBuilder().setOrderId(order).build());
+    Payment again = internal.refund(RefundRequest.newBuilder().setOrderId(order).build());
 
     assertThat(refunded.getPaymentId()).isEqualTo(captured.getPaymentId());
     assertThat(refunded.getState()).isEqualTo(Payment.State.REFUNDED);
@@ -139,7 +150,7 @@ class PaymentServiceTest {
 
   @Test
   void aChargeWithBadFieldsNamesEveryOne() {
-    Throwable e = catchThrowable(() -> payments.charge(charge("x", "", 0, "eur")));
+    Throwable e = catchThrowable(() -> internal.charge(charge("x", "", 0, "eur")));
 
     assertThat(code(e)).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(fields(e)).containsExactly("order_id", "user_id", "amount_minor", "currency_code");
@@ -148,7 +159,8 @@ class PaymentServiceTest {
   @Test
   void malformedBytesAreInvalidArgument() {
     // ChargeRequest.order_id (1) = one byte 0xff: not UTF-8.
-    Status status = RawGrpc.call(channel, PaymentServiceGrpc.getChargeMethod().getFullMethodName(), "0a01ff");
+    // As order-svc: anyone else is refused before the message is read (permission first).
+    Status status = RawGrpc.call(internalChannel, PaymentServiceGrpc.getChargeMethod().getFullMethodName(), "0a01ff");
 
     assertThat(status.getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     assertThat(status.getDescription()).contains("shopmesh.payment.v1.ChargeRequest").contains("UTF-8");
@@ -157,7 +169,7 @@ class PaymentServiceTest {
   @Test
   void listingByOrderFindsItsOnePayment() {
     String order = Ids.newId().toString();
-    Payment p = payments.charge(charge(order, Ids.newId().toString(), 100, "EUR"));
+    Payment p = internal.charge(charge(order, Ids.newId().toString(), 100, "EUR"));
 
     assertThat(payments.listPayments(ListPaymentsRequest.newBuilder().setOrderId(order).build()).getPaymentsList())
         .containsExactly(p);

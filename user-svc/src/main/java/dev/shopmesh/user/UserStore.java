@@ -35,7 +35,7 @@ final class UserStore {
   private static final String LOGIN =
       """
       SELECT u.*, c.password_hash FROM users u LEFT JOIN credentials c USING (user_id)
-      WHERE lower(u.email) = lower(:email)
+      WHERE u.email = :email
       """;
   private static final String HASH_OF = "SELECT password_hash FROM credentials WHERE user_id = :userId";
   private static final String SET_PASSWORD =
@@ -121,6 +121,10 @@ final class UserStore {
                 .findOne());
   }
 
+  /**
+   * The user with {@code email}, which must be in its normal form ({@link NewUser#normaliseEmail}):
+   * emails are stored so (V5) and unique byte for byte, so this is an index lookup.
+   */
   Optional<Login> login(String email) {
     return jdbi.withHandle(
         h ->

@@ -123,6 +123,20 @@ class SessionServiceTest {
   }
 
   @Test
+  void anAddressWrittenAnotherWaySignsInToTheSameUser() {
+    String local = "\u00e9mile" + java.util.UUID.randomUUID().toString().substring(0, 8);
+    User created =
+        anonymous.createUser(
+            CreateUserRequest.newBuilder()
+                .setUser(User.newBuilder().setName("Emile").setEmail(local + "@example.org").setPassword(TestIdentity.PASSWORD))
+                .build());
+    // Upper case, and the accent as e + U+0301: the same normal form, so the same user.
+    String another = "E\u0301" + local.substring(1).toUpperCase(java.util.Locale.ROOT) + "@Example.ORG";
+
+    assertThat(TestUsers.signIn(channel, another, TestIdentity.PASSWORD).getUserId()).isEqualTo(created.getUserId());
+  }
+
+  @Test
   void signUpAskingForTheAdminRoleMakesACustomer() {
     String email = TestUsers.uniqueEmail();
     User created =

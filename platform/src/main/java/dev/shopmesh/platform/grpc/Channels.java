@@ -1,6 +1,10 @@
 package dev.shopmesh.platform.grpc;
 
 import dev.shopmesh.platform.telemetry.Telemetry;
+import dev.shopmesh.platform.tls.MeshTls;
+import dev.shopmesh.platform.tls.SpiffeIds;
+import dev.shopmesh.platform.tls.TlsSettings;
+import io.grpc.Grpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import java.time.Duration;
@@ -25,6 +29,26 @@ public final class Channels {
       ChannelSettings settings, Telemetry telemetry, List<String> services) {
     return ManagedChannelBuilder.forTarget(StaticNameResolverProvider.normalize(settings.target()))
         .usePlaintext()
+        .defaultServiceConfig(serviceConfig(settings, services))
+        .enableRetry()
+        .intercept(telemetry.clientInterceptor())
+        .build();
+  }
+
+  /**
+   * A mutual-TLS channel to {@code settings.target()}, a peer's internal port: this service's
+   * mesh certificate goes to the server, and the server must present one that the mesh CA signed
+   * for {@code peerService} ({@code spiffe://shopmesh.local/<peerService>}). The same service
+   * config as {@link #create(ChannelSettings, Telemetry, List)}: round_robin, a timeout, retries
+   * of UNAVAILABLE. The authority is the peer's name, whatever the target (a list of
+   * {@code host:port} has none of its own); host names are not what proves the peer.
+   */
+  public static ManagedChannel createMutualTls(
+      ChannelSettings settings, Telemetry telemetry, List<String> services, TlsSettings tls, String peerService) {
+    return Grpc.newChannelBuilder(
+            StaticNameResolverProvider.normalize(settings.target()),
+            MeshTls.credentials(tls, SpiffeIds.of(peerService)))
+        .overrideAuthority(peerService)
         .defaultServiceConfig(serviceConfig(settings, services))
         .enableRetry()
         .intercept(telemetry.clientInterceptor())

@@ -6,11 +6,16 @@ import dev.shopmesh.platform.auth.TokenVerifier;
 import dev.shopmesh.platform.error.ErrorMapping;
 import dev.shopmesh.platform.telemetry.CallObserver;
 import dev.shopmesh.platform.telemetry.Telemetry;
+import dev.shopmesh.platform.tls.InternalCallers;
+import dev.shopmesh.platform.tls.MeshTls;
+import dev.shopmesh.platform.tls.TlsSettings;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerMethodDefinition;
 import io.grpc.ServerServiceDefinition;
+import io.grpc.ServiceDescriptor;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
@@ -18,10 +23,11 @@ import io.grpc.protobuf.services.ProtoReflectionService;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,6 +59,12 @@ import org.slf4j.LoggerFactory;
  * <p><b>Shutdown.</b> Health turns NOT_SERVING, the server waits {@code shutdownNotice}, stops
  * taking calls and gives in-flight ones {@code shutdownDrain} to finish, then cancels what is
  * left and closes the resources (the database pool last of all, after the calls that use it).
+ *
+ * <p><b>Internal listener.</b> A service with INTERNAL methods (Charge and Refund) also listens
+ * on a mutual-TLS port that serves only those methods, plus health and reflection. Its plaintext
+ * port serves the rest; there {@link InternalCallers} turns an INTERNAL method away, as it turns
+ * away any caller whose certificate the method's rule does not name. Health stays plaintext for
+ * Kubernetes' {@code grpc:} probes and compose's healthchecks (DESIGN.md, "Identity and access").
  */
 public final class GrpcServer implements ServiceMain.Running {
   private static final Logger log = LoggerFactory.getLogger(GrpcServer.class);
@@ -62,6 +74,7 @@ public final class GrpcServer implements ServiceMain.Running {
 
   private final String name;
   private final Server server;
+  private final Optional<Server> internal;
   private final HealthStatusManager health;
   private final ServerSettings settings;
   private final ExecutorService executor;
@@ -72,12 +85,14 @@ public final class GrpcServer implements ServiceMain.Running {
   private GrpcServer(
       String name,
       Server server,
+      Optional<Server> internal,
       HealthStatusManager health,
       ServerSettings settings,
       ExecutorService executor,
       List<AutoCloseable> resources) {
     this.name = name;
     this.server = server;
+    this.internal = internal;
     this.health = health;
     this.settings = settings;
     this.executor = executor;
@@ -107,6 +122,14 @@ public final class GrpcServer implements ServiceMain.Running {
   }
 
   /**
+   * A Netty builder for the internal listener on {@code port}: the same limits, TLS 1.3 with the
+   * service's mesh certificate, a client certificate from the mesh CA required.
+   */
+  public static NettyServerBuilder nettyMutualTls(ServerSettings settings, int port, TlsSettings tls) {
+    return netty(settings.withPort(port)).sslContext(MeshTls.server(tls));
+  }
+
+  /**
    * Builds and starts the server.
    *
    * @param builder a {@link #netty} builder in production; tests may pass an in-process one
@@ -123,7 +146,23 @@ public final class GrpcServer implements ServiceMain.Running {
       TokenVerifier verifier,
       List<? extends BindableService> services,
       List<? extends AutoCloseable> resources) {
-    return start(name, builder, settings, telemetry, null, verifier, services, resources);
+    return start(name, builder, Optional.empty(), settings, telemetry, null, verifier, services, resources);
+  }
+
+  /**
+   * The same, with an internal listener: {@code internal} ({@link #nettyMutualTls}) serves the
+   * services' INTERNAL methods, over mutual TLS, and health and reflection.
+   */
+  public static GrpcServer start(
+      String name,
+      ServerBuilder<?> builder,
+      Optional<? extends ServerBuilder<?>> internal,
+      ServerSettings settings,
+      Telemetry telemetry,
+      TokenVerifier verifier,
+      List<? extends BindableService> services,
+      List<? extends AutoCloseable> resources) {
+    return start(name, builder, internal, settings, telemetry, null, verifier, services, resources);
   }
 
   /**
@@ -140,30 +179,32 @@ public final class GrpcServer implements ServiceMain.Running {
       TokenVerifier verifier,
       List<? extends BindableService> services,
       List<? extends AutoCloseable> resources) {
+    return start(name, builder, Optional.empty(), settings, telemetry, rules, verifier, services, resources);
+  }
+
+  private static GrpcServer start(
+      String name,
+      ServerBuilder<?> builder,
+      Optional<? extends ServerBuilder<?>> internal,
+      ServerSettings settings,
+      Telemetry telemetry,
+      AccessRules rules,
+      TokenVerifier verifier,
+      List<? extends BindableService> services,
+      List<? extends AutoCloseable> resources) {
     HealthStatusManager health = new HealthStatusManager();
     ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    builder
-        .executor(executor)
-        .maxInboundMessageSize(settings.maxInboundMessageBytes())
-        .addService(WellFormedRequests.of(health.getHealthService().bindService()))
-        .addService(WellFormedRequests.of(ProtoReflectionServiceV1.newInstance().bindService()))
-        .addService(WellFormedRequests.of(ProtoReflectionService.newInstance().bindService()));
     List<ServerServiceDefinition> apis = services.stream().map(BindableService::bindService).toList();
     AuthInterceptor auth = new AuthInterceptor(rules != null ? rules : AccessRules.ofDefinitions(apis), verifier);
+    configure(builder, executor, settings, health);
     for (ServerServiceDefinition api : apis) {
-      // The last interceptor runs first: tracing sees the status that error mapping (or the
-      // access check) chose, and the call observer runs inside the call's span. Malformed
-      // requests are refused below them all, so that they are traced and logged like any other
-      // INVALID_ARGUMENT; the access check comes before that (AIP-211: permission first).
-      builder.addService(
-          ServerInterceptors.intercept(
-              WellFormedRequests.of(api),
-              auth,
-              new ClientAddress(),
-              new ErrorMapping(),
-              new CallObserver(),
-              telemetry.serverInterceptor()));
+      builder.addService(intercepted(api, auth, telemetry));
     }
+    internal.ifPresent(
+        b -> {
+          configure(b, executor, settings, health);
+          apis.stream().flatMap(api -> internalOnly(api).stream()).forEach(api -> b.addService(intercepted(api, auth, telemetry)));
+        });
     Server server;
     try {
       server = builder.build().start();
@@ -171,16 +212,72 @@ public final class GrpcServer implements ServiceMain.Running {
       executor.shutdown();
       throw new UncheckedIOException(name + ": cannot listen on port " + settings.port(), e);
     }
+    Optional<Server> internalServer;
+    try {
+      internalServer = internal.isPresent() ? Optional.of(internal.get().build().start()) : Optional.empty();
+    } catch (IOException e) {
+      server.shutdownNow();
+      executor.shutdown();
+      throw new UncheckedIOException(name + ": cannot listen on its internal (mutual TLS) port", e);
+    }
     for (ServerServiceDefinition api : apis) {
       health.setStatus(api.getServiceDescriptor().getName(), ServingStatus.SERVING);
     }
     health.setStatus(HealthStatusManager.SERVICE_NAME_ALL_SERVICES, ServingStatus.SERVING);
-    return new GrpcServer(name, server, health, settings, executor, new ArrayList<>(resources));
+    return new GrpcServer(name, server, internalServer, health, settings, executor, new ArrayList<>(resources));
+  }
+
+  private static void configure(
+      ServerBuilder<?> builder, ExecutorService executor, ServerSettings settings, HealthStatusManager health) {
+    builder
+        .executor(executor)
+        .maxInboundMessageSize(settings.maxInboundMessageBytes())
+        .addService(WellFormedRequests.of(health.getHealthService().bindService()))
+        .addService(WellFormedRequests.of(ProtoReflectionServiceV1.newInstance().bindService()))
+        .addService(WellFormedRequests.of(ProtoReflectionService.newInstance().bindService()));
+  }
+
+  private static ServerServiceDefinition intercepted(
+      ServerServiceDefinition api, AuthInterceptor auth, Telemetry telemetry) {
+    // The last interceptor runs first: tracing sees the status that error mapping (or an
+    // access check) chose, and the call observer runs inside the call's span. Malformed
+    // requests are refused below them all, so that they are traced and logged like any other
+    // INVALID_ARGUMENT; the access checks come before that (AIP-211: permission first): tokens
+    // (AuthInterceptor), then the peer's certificate for INTERNAL methods (InternalCallers).
+    return ServerInterceptors.intercept(
+        WellFormedRequests.of(api),
+        new InternalCallers(),
+        auth,
+        new ClientAddress(),
+        new ErrorMapping(),
+        new CallObserver(),
+        telemetry.serverInterceptor());
+  }
+
+  /** {@code api} cut down to its INTERNAL methods, if it has any. */
+  static Optional<ServerServiceDefinition> internalOnly(ServerServiceDefinition api) {
+    List<ServerMethodDefinition<?, ?>> methods =
+        api.getMethods().stream().filter(m -> InternalCallers.isInternal(m.getMethodDescriptor())).toList();
+    if (methods.isEmpty()) {
+      return Optional.empty();
+    }
+    ServiceDescriptor.Builder descriptor =
+        ServiceDescriptor.newBuilder(api.getServiceDescriptor().getName())
+            .setSchemaDescriptor(api.getServiceDescriptor().getSchemaDescriptor());
+    methods.forEach(m -> descriptor.addMethod(m.getMethodDescriptor()));
+    ServerServiceDefinition.Builder cut = ServerServiceDefinition.builder(descriptor.build());
+    methods.forEach(cut::addMethod);
+    return Optional.of(cut.build());
   }
 
   /** The port the server listens on (useful when it was started on port 0). */
   public int port() {
     return server.getPort();
+  }
+
+  /** The internal (mutual TLS) port, if the server has one. */
+  public Optional<Integer> internalPort() {
+    return internal.map(Server::getPort);
   }
 
   public String name() {
@@ -189,7 +286,7 @@ public final class GrpcServer implements ServiceMain.Running {
 
   @Override
   public String listening() {
-    return "gRPC on port " + port();
+    return "gRPC on port " + port() + internalPort().map(p -> ", internal methods over mutual TLS on port " + p).orElse("");
   }
 
   /** Waits until {@link #stop()} has finished. */
@@ -212,9 +309,11 @@ public final class GrpcServer implements ServiceMain.Running {
       health.enterTerminalState();
       sleep(settings.shutdownNotice());
       server.shutdown();
+      internal.ifPresent(Server::shutdown);
       if (!awaitTermination(settings.shutdownDrain())) {
         log.warn("{}: calls still running after {}, cancelling them", name, settings.shutdownDrain());
         server.shutdownNow();
+        internal.ifPresent(Server::shutdownNow);
         awaitTermination(Duration.ofSeconds(5));
       }
       executor.shutdown();
@@ -232,7 +331,13 @@ public final class GrpcServer implements ServiceMain.Running {
 
   private boolean awaitTermination(Duration timeout) {
     try {
-      return server.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      long deadline = System.nanoTime() + timeout.toNanos();
+      boolean done = server.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (internal.isPresent()) {
+        long left = Math.max(0, deadline - System.nanoTime());
+        done &= internal.get().awaitTermination(left, TimeUnit.NANOSECONDS);
+      }
+      return done;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;
