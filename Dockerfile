@@ -49,6 +49,9 @@ COPY --from=layers /layers/deps/ /app/lib/
 COPY --from=layers /layers/project/ /app/lib/
 COPY --from=layers /layers/app/app.jar /app/app.jar
 USER 10001:10001
+# Listen on every interface of the container: the services bind loopback unless told (BIND_HOST,
+# ServerSettings), which is right for ./mesh up and wrong behind compose's and Kubernetes' networks.
+ENV BIND_HOST=0.0.0.0
 # JVM flags for a container with a 512 MB limit (compose) and a core or two. Every part of the
 # JVM's memory is capped, not only the heap, so that the sum stays under the limit and the end
 # of memory is an OutOfMemoryError the JVM reports, not the kernel's OOM kill:

@@ -37,6 +37,15 @@ class DockerfileTest {
   }
 
   @Test
+  void servicesInTheImageListenBeyondLoopback() {
+    // Outside the image they bind 127.0.0.1 (BIND_HOST); in a container nothing could reach them.
+    assertThat(Dockerfile.stage("service"))
+        .filteredOn(i -> i.keyword().equals("ENV"))
+        .extracting(Instruction::arguments)
+        .contains("BIND_HOST=0.0.0.0");
+  }
+
+  @Test
   void dependencyLayersComeBeforeTheAppJar() {
     List<Instruction> stage = Dockerfile.stage("service");
     int lib = indexOfCopyTo(stage, "/app/lib/");

@@ -135,7 +135,7 @@ final class RestServer implements AutoCloseable {
                   }
                 });
     try {
-      this.listener = bootstrap.bind(new InetSocketAddress(port)).syncUninterruptibly().channel();
+      this.listener = bootstrap.bind(settings.grpc().address(port)).syncUninterruptibly().channel();
     } catch (RuntimeException e) {
       close();
       throw new UncheckedIOException(

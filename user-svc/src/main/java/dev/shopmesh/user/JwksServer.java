@@ -27,13 +27,13 @@ final class JwksServer implements AutoCloseable {
     this.executor = executor;
   }
 
-  static JwksServer start(int port, JWKSet publicKeys) {
+  static JwksServer start(InetSocketAddress address, JWKSet publicKeys) {
     byte[] body = publicKeys.toPublicJWKSet().toString(true).getBytes(StandardCharsets.UTF_8);
     HttpServer server;
     try {
-      server = HttpServer.create(new InetSocketAddress(port), 64);
+      server = HttpServer.create(address, 64);
     } catch (IOException e) {
-      throw new UncheckedIOException("user-svc: cannot listen for the JWKS on port " + port, e);
+      throw new UncheckedIOException("user-svc: cannot listen for the JWKS on " + address, e);
     }
     ExecutorService executor = Executors.newFixedThreadPool(2, Thread.ofPlatform().daemon().name("jwks-", 0).factory());
     server.setExecutor(executor);

@@ -63,7 +63,7 @@ public final class Main {
     Database db = Database.start("user", database, telemetry);
     JwksServer jwks;
     try {
-      jwks = JwksServer.start(jwksPort, keys.map(KeyRing::publicKeys).orElseGet(JWKSet::new));
+      jwks = JwksServer.start(server.address(jwksPort), keys.map(KeyRing::publicKeys).orElseGet(JWKSet::new));
     } catch (RuntimeException e) {
       db.close();
       telemetry.close();

@@ -25,7 +25,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -99,10 +98,10 @@ public final class GrpcServer implements ServiceMain.Running {
     this.resources = resources;
   }
 
-  /** A Netty server builder on {@code settings.port()} with the transport limits applied. */
+  /** A Netty server builder on {@code BIND_HOST:PORT} with the transport limits applied. */
   public static NettyServerBuilder netty(ServerSettings settings) {
     NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(new InetSocketAddress(settings.port()))
+        NettyServerBuilder.forAddress(settings.address(settings.port()))
             .maxConcurrentCallsPerConnection(settings.maxConcurrentCallsPerConnection())
             // Headers up to 16 KiB reach the access check, so that an access token over its
             // 8 KiB limit is UNAUTHENTICATED there rather than a transport error.

@@ -1,6 +1,7 @@
 package dev.shopmesh.platform.grpc;
 
 import dev.shopmesh.platform.config.Env;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 
 /**
@@ -24,6 +25,10 @@ import java.time.Duration;
  * @param maxConnectionAgeGrace {@code GRPC_MAX_CONNECTION_AGE_GRACE}: how long calls already
  *     running on such a connection get to finish before it is closed; longer than the
  *     longest deadline a caller sets (Envoy's routes allow 30 s)
+ * @param bindHost {@code BIND_HOST}: the address every listener of the process binds (gRPC,
+ *     the edge's HTTP, user-svc's JWKS). Loopback by default, so that {@code ./mesh up} is not
+ *     reachable from the network; the container image sets {@code 0.0.0.0} (compose and
+ *     Kubernetes reach the services on their own addresses)
  */
 public record ServerSettings(
     int port,
@@ -35,7 +40,11 @@ public record ServerSettings(
     Duration shutdownNotice,
     Duration shutdownDrain,
     Duration maxConnectionAge,
-    Duration maxConnectionAgeGrace) {
+    Duration maxConnectionAgeGrace,
+    String bindHost) {
+
+  /** Only this machine may connect unless {@code BIND_HOST} says otherwise. */
+  public static final String DEFAULT_BIND_HOST = "127.0.0.1";
 
   /** Two minutes: a scaled-out replica gets its share of every client within about that. */
   public static final Duration DEFAULT_MAX_CONNECTION_AGE = Duration.ofMinutes(2);
@@ -67,7 +76,8 @@ public record ServerSettings(
         env.duration("SHUTDOWN_NOTICE", Duration.ZERO),
         env.duration("SHUTDOWN_DRAIN", Duration.ofSeconds(10)),
         env.duration("GRPC_MAX_CONNECTION_AGE", DEFAULT_MAX_CONNECTION_AGE),
-        env.duration("GRPC_MAX_CONNECTION_AGE_GRACE", DEFAULT_MAX_CONNECTION_AGE_GRACE));
+        env.duration("GRPC_MAX_CONNECTION_AGE_GRACE", DEFAULT_MAX_CONNECTION_AGE_GRACE),
+        env.string("BIND_HOST", DEFAULT_BIND_HOST));
   }
 
   /** The same settings on another port (the edge's gRPC listener reads {@code GRPC_PORT}). */
@@ -82,6 +92,12 @@ public record ServerSettings(
         shutdownNotice,
         shutdownDrain,
         maxConnectionAge,
-        maxConnectionAgeGrace);
+        maxConnectionAgeGrace,
+        bindHost);
+  }
+
+  /** {@code BIND_HOST} and {@code port}: where a listener of this process binds. */
+  public InetSocketAddress address(int port) {
+    return new InetSocketAddress(bindHost, port);
   }
 }
