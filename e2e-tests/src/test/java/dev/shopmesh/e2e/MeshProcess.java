@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,6 +21,29 @@ import java.util.stream.Stream;
  * and with a data folder of its own; its console output is kept for assertions.
  */
 final class MeshProcess implements AutoCloseable {
+  /**
+   * {@code env --default-signal}: the mesh starts with every signal at its default, whatever
+   * this JVM inherited. Under {@code nohup} (or a background job of a non-interactive shell)
+   * SIGHUP (SIGINT) is ignored, an ignored signal stays ignored across exec, and a JVM cannot
+   * handle a signal it was started ignoring: the launcher would never see the SIGHUP the tests
+   * send. That is what nohup asks for, so the launcher is right to go on; the tests need the
+   * terminal's behaviour. Empty where env lacks the option (coreutils before 8.31).
+   */
+  private static final List<String> DEFAULT_SIGNALS = defaultSignals();
+
+  private static List<String> defaultSignals() {
+    try {
+      Process probe = new ProcessBuilder("env", "--default-signal", "true").redirectErrorStream(true).start();
+      probe.getInputStream().readAllBytes();
+      return probe.waitFor() == 0 ? List.of("env", "--default-signal") : List.of();
+    } catch (IOException e) {
+      return List.of();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return List.of();
+    }
+  }
+
   final int pgPort;
   final int servicePortBase;
   final int httpPort;
@@ -71,16 +95,19 @@ final class MeshProcess implements AutoCloseable {
       home = after.home;
     }
     Path root = Path.of("..").toAbsolutePath().normalize();
+    List<String> command = new ArrayList<>(DEFAULT_SIGNALS);
+    command.addAll(
+        List.of(
+            root.resolve("mesh").toString(),
+            "up",
+            "--fresh",
+            "--replicas", Integer.toString(replicas),
+            "--pg-port", Integer.toString(pgPort),
+            "--service-port-base", Integer.toString(servicePortBase),
+            "--http-port", Integer.toString(this.httpPort),
+            "--grpc-port", Integer.toString(grpcPort)));
     ProcessBuilder pb =
-        new ProcessBuilder(
-                root.resolve("mesh").toString(),
-                "up",
-                "--fresh",
-                "--replicas", Integer.toString(replicas),
-                "--pg-port", Integer.toString(pgPort),
-                "--service-port-base", Integer.toString(servicePortBase),
-                "--http-port", Integer.toString(this.httpPort),
-                "--grpc-port", Integer.toString(grpcPort))
+        new ProcessBuilder(command)
             .directory(root.toFile())
             .redirectErrorStream(true);
     pb.environment().put("MESH_HOME", home.toString());
