@@ -17,9 +17,9 @@ import java.util.concurrent.TimeUnit;
  * databases in {@code $MESH_HOME/bench-mesh} (never the developer's {@code .mesh/pgdata}), on
  * free ports, so that it can run beside a developer's {@code ./mesh up}.
  *
- * <p>The Java edge comes from the launcher when the launcher starts one; when it does not, the
- * run starts the edge's jar itself, in front of every replica, as the launcher would. Stopping is
- * front to back: the edge, then the launcher (SIGTERM, which drains every service in order).
+ * <p>The Java edge is the launcher's, configured as {@code ./mesh up} configures it (its JWKS,
+ * its certificates). Stopping is SIGTERM to the launcher, which drains the edge and then every
+ * service in order.
  */
 final class OwnMesh implements AutoCloseable {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
@@ -31,7 +31,6 @@ final class OwnMesh implements AutoCloseable {
   private final Path outDir;
   private final Process launcher;
   private final Targets targets;
-  private Process edge;
   private boolean closed;
 
   private OwnMesh(Path root, Path meshHome, MeshPorts ports, Path outDir, Process launcher) {
@@ -91,8 +90,10 @@ final class OwnMesh implements AutoCloseable {
   }
 
   /**
-   * Waits until every replica serves, starts the edge if the launcher does not, and waits for it.
-   * On failure the mesh is stopped.
+   * Waits until every replica serves and the edge, which the launcher starts last, serves too.
+   * (Deciding from the launcher's children whether it runs an edge raced with its start: the
+   * bench then ran an edge of its own, without the mesh's JWKS, and every call was a 401.) On
+   * failure the mesh is stopped.
    */
   void awaitUp(PrintStream out) throws IOException, InterruptedException {
     Path log = outDir.resolve("mesh.log");
@@ -103,37 +104,8 @@ final class OwnMesh implements AutoCloseable {
           awaitServing(launcher, port, deadline, log);
         }
       }
-      boolean launcherRunsEdge =
-          launcher.descendants()
-              .anyMatch(h -> h.info().commandLine().map(c -> c.contains("edge-rest-adapter")).orElse(false));
-      Process edgeProcess = launcher;
-      if (!launcherRunsEdge) {
-        log = outDir.resolve("edge.log");
-        List<String> command = new ArrayList<>(java());
-        command.addAll(
-            List.of(
-                "-XX:+UseSerialGC", "-Xss512k", "-XX:MaxRAMPercentage=10",
-                "-jar", jar(root, "edge-rest-adapter").toString()));
-        out.printf("bench: the launcher starts no edge; starting edge-rest-adapter (output in %s)%n", log);
-        synchronized (this) {
-          if (closed) {
-            throw new BenchException("stopped while starting");
-          }
-          edge =
-              spawn(
-                  command,
-                  Map.of(
-                      "HTTP_PORT", Integer.toString(ports.edgeHttp()),
-                      "GRPC_PORT", Integer.toString(ports.edgeGrpc()),
-                      "USER_SVC_TARGET", ports.targets(0),
-                      "ORDER_SVC_TARGET", ports.targets(1),
-                      "PAYMENT_SVC_TARGET", ports.targets(2)),
-                  log);
-          edgeProcess = edge;
-        }
-      }
-      awaitServing(edgeProcess, ports.edgeGrpc(), deadline, log);
-    } catch (RuntimeException | InterruptedException | IOException e) {
+      awaitServing(launcher, ports.edgeGrpc(), deadline, log);
+    } catch (RuntimeException | InterruptedException e) {
       close();
       throw e;
     }
@@ -144,17 +116,15 @@ final class OwnMesh implements AutoCloseable {
 
   synchronized String description() {
     return String.format(
-        "started by the benchmark: fresh databases, %d replica(s) per service, edge started by the %s",
-        ports.replicas(), edge != null ? "benchmark" : "launcher");
+        "started by the benchmark: fresh databases, %d replica(s) per service, edge started by the launcher",
+        ports.replicas());
   }
 
   /** Every process of the mesh: launcher, services, edge and PostgreSQL with its backends. */
   synchronized List<ProcessHandle> processes() {
     List<ProcessHandle> all = new ArrayList<>();
-    for (Process p : edge == null ? List.of(launcher) : List.of(launcher, edge)) {
-      all.add(p.toHandle());
-      p.descendants().forEach(all::add);
-    }
+    all.add(launcher.toHandle());
+    launcher.descendants().forEach(all::add);
     try {
       // PostgreSQL daemonizes, so it is no child of the launcher: find it by its pid file.
       long pid = Long.parseLong(Files.readAllLines(meshHome.resolve("pgdata").resolve("postmaster.pid")).getFirst().trim());
@@ -181,9 +151,6 @@ final class OwnMesh implements AutoCloseable {
       return;
     }
     closed = true;
-    if (edge != null) {
-      stop(edge);
-    }
     stop(launcher);
   }
 
