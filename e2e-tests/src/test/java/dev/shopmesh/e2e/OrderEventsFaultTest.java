@@ -14,6 +14,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -69,7 +70,10 @@ class OrderEventsFaultTest {
         new MeshProcess(
             2,
             Map.of(
-                "FAULT_CRASH_POINTS", "relay-after-send:0.1,consumer-after-commit:0.1",
+                // Each window once for sure (a probability missed both in a short run), then by
+                // the SIGKILLs below.
+                "FAULT_CRASH_POINTS", "relay-after-send:once,consumer-after-commit:once",
+                "FAULT_CRASH_STATE_DIR", Files.createTempDirectory("crash-points-").toString(),
                 "OUTBOX_POLL_INTERVAL", "200ms"))) {
       mesh.awaitUp(Duration.ofMinutes(4));
       List<TestUsers.SignedIn> users = new ArrayList<>();
@@ -147,6 +151,9 @@ class OrderEventsFaultTest {
           check.notifications);
 
       assertThat(check.problems).as("what went in must come out").isEmpty();
+      assertThat(relayCrashes).as("a relay halted once between the broker's ack and marking its rows").isEqualTo(1);
+      assertThat(consumerCrashes).as("a consumer halted once between its commit and the offsets'").isEqualTo(1);
+      assertThat(check.records - check.distinctRecords).as("the rows of the halted relay were sent again").isPositive();
       assertThat(ownerOf).as("orders placed").hasSizeGreaterThan(ORDERS / 3);
       assertThat(faults.values().stream().mapToInt(AtomicInteger::get).sum()).as("processes were killed").isPositive();
       assertThat(check.notifications).isEqualTo(check.events);
