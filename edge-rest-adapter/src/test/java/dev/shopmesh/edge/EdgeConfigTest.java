@@ -14,7 +14,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,13 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Start-up configuration: the descriptor set the routes come from, and bad settings. */
 class EdgeConfigTest {
   private static Map<String, String> env(Map<String, String> extra) {
-    Map<String, String> env = new HashMap<>(LocalMesh.edgeEnv());
-    String closed = "localhost:" + LocalMesh.closedPort();
-    env.put("USER_SVC_TARGET", closed);
-    env.put("ORDER_SVC_TARGET", closed);
-    env.put("PAYMENT_SVC_TARGET", closed);
-    env.putAll(extra);
-    return env;
+    return LocalMesh.edgeEnvWithoutBackends(extra);
   }
 
   @Test

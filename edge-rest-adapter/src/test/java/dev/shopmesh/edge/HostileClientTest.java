@@ -12,7 +12,6 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -29,13 +28,7 @@ class HostileClientTest {
   private static final String AUTH = "authorization: Bearer " + TOKEN + "\r\n";
 
   private static Edge edge(Map<String, String> extra) {
-    Map<String, String> env = new HashMap<>(LocalMesh.edgeEnv());
-    String closed = "localhost:" + LocalMesh.closedPort();
-    env.put("USER_SVC_TARGET", closed);
-    env.put("ORDER_SVC_TARGET", closed);
-    env.put("PAYMENT_SVC_TARGET", closed);
-    env.putAll(extra);
-    return Main.start(Env.of(env));
+    return Main.start(Env.of(LocalMesh.edgeEnvWithoutBackends(extra)));
   }
 
   private static void assertHealthy(Edge edge) {

@@ -96,6 +96,20 @@ final class LocalMesh implements AutoCloseable {
     return env;
   }
 
+  /**
+   * {@link #edgeEnv()} with every backend on a port nothing listens on, plus {@code extra}: an
+   * edge to start on its own, for what it does before (or instead of) reaching a backend.
+   */
+  static Map<String, String> edgeEnvWithoutBackends(Map<String, String> extra) {
+    Map<String, String> env = new HashMap<>(edgeEnv());
+    String closed = "localhost:" + closedPort();
+    env.put("USER_SVC_TARGET", closed);
+    env.put("ORDER_SVC_TARGET", closed);
+    env.put("PAYMENT_SVC_TARGET", closed);
+    env.putAll(extra);
+    return env;
+  }
+
   /** The gRPC port of the service that serves {@code fullServiceName} (shopmesh.user.v1.UserService...). */
   int servicePort(String fullServiceName) {
     String prefix = fullServiceName.substring(0, fullServiceName.lastIndexOf('.'));
