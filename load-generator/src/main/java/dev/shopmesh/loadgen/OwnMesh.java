@@ -95,7 +95,7 @@ final class OwnMesh implements AutoCloseable {
    * bench then ran an edge of its own, without the mesh's JWKS, and every call was a 401.) On
    * failure the mesh is stopped.
    */
-  void awaitUp(PrintStream out) throws IOException, InterruptedException {
+  void awaitUp(PrintStream out) throws InterruptedException {
     Path log = outDir.resolve("mesh.log");
     try {
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
